@@ -1,0 +1,58 @@
+"""Stable error codes of a failed document, documented once.
+
+The code is what services match on; the Vietnamese message is what archive staff read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    empty_file = "empty_file"
+    unsupported_type = "unsupported_type"
+    corrupt_pdf = "corrupt_pdf"
+    encrypted_pdf = "encrypted_pdf"
+    corrupt_image = "corrupt_image"
+    image_too_large = "image_too_large"
+    too_many_pages = "too_many_pages"
+    file_too_large = "file_too_large"
+    no_pages = "no_pages"
+    ocr_failed = "ocr_failed"
+    extraction_failed = "extraction_failed"
+    internal_error = "internal_error"
+
+
+#: (Vietnamese, English) per code. Shown to people; the code itself never changes.
+ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.empty_file: ("Tệp rỗng (0 byte)", "The file is empty (0 bytes)"),
+    ErrorCode.unsupported_type: (
+        "Định dạng tệp không được hỗ trợ (chỉ nhận PDF, TIFF, JPEG, PNG)",
+        "Unsupported file type (PDF, TIFF, JPEG and PNG are accepted)",
+    ),
+    ErrorCode.corrupt_pdf: ("Tệp PDF bị hỏng, không đọc được", "The PDF is damaged and cannot be read"),
+    ErrorCode.encrypted_pdf: (
+        "Tệp PDF có mật khẩu, không mở được",
+        "The PDF is protected by a password",
+    ),
+    ErrorCode.corrupt_image: ("Tệp ảnh bị hỏng, không đọc được", "The image is damaged and cannot be read"),
+    ErrorCode.image_too_large: (
+        "Ảnh quá lớn (quá nhiều điểm ảnh) để xử lý an toàn",
+        "The image has too many pixels to be processed safely",
+    ),
+    ErrorCode.too_many_pages: ("Tệp có quá nhiều trang", "The file has too many pages"),
+    ErrorCode.file_too_large: ("Tệp quá lớn", "The file is too large"),
+    ErrorCode.no_pages: ("Tệp không có trang nào", "The file has no pages"),
+    ErrorCode.ocr_failed: ("Nhận dạng chữ (OCR) thất bại", "Text recognition (OCR) failed"),
+    ErrorCode.extraction_failed: (
+        "Không trích xuất được nội dung của tệp",
+        "The content of the file could not be extracted",
+    ),
+    ErrorCode.internal_error: ("Lỗi hệ thống, hãy thử lại", "Internal error, please retry"),
+}
+
+
+def error_message(code: ErrorCode | str, lang: str = "vi") -> str:
+    """The message people see for a code, Vietnamese by default."""
+    vi, en = ERROR_MESSAGES[ErrorCode(code)]
+    return vi if lang == "vi" else en

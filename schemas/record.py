@@ -1,0 +1,116 @@
+"""The record contract: what record.json, the API and `sohoa digitize --out` carry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.errors import ErrorCode
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    """Processing state of a document: queued → processing → digitized | needs_review | failed."""
+
+    queued = "queued"
+    processing = "processing"
+    digitized = "digitized"
+    needs_review = "needs_review"
+    failed = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+FINAL_STATES = frozenset({Status.digitized, Status.needs_review, Status.failed})
+
+
+class PageMethod(StrEnum):
+    text_layer = "text-layer"
+    ocr = "ocr"
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(_Contract):
+    filename: str = Field(description="Name of the uploaded file, without folders")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str | None = Field(description="Real type sniffed from the bytes; null if unknown")
+    size: int = Field(ge=0)
+    pages: int | None = Field(default=None, ge=0)
+
+
+class Page(_Contract):
+    number: int = Field(ge=1)
+    text: str
+    method: PageMethod
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    rotation: int = Field(default=0, description="Clockwise degrees applied before OCR: 0/90/180/270")
+    skew: float | None = Field(default=None, description="Degrees of deskew applied")
+
+
+SecrecyMark = Literal["mat", "toi_mat", "tuyet_mat"]
+UrgencyMark = Literal["khan", "thuong_khan", "hoa_toc"]
+
+
+class DocumentInfo(_Contract):
+    """What classification reads off the page (Decree 30/2020/NĐ-CP). Unknown is null."""
+
+    type: str | None = None
+    type_label: str | None = None
+    archive_type_code: str | None = None
+    number: str | None = None
+    code_number: str | None = None
+    code_notation: str | None = None
+    issued_on: date | None = None
+    place: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    signer: str | None = None
+    signer_title: str | None = None
+    secrecy: SecrecyMark | None = None
+    urgency: UrgencyMark | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class ArchiveInfo(_Contract):
+    """Archival metadata of Circular 05/2025/TT-BNV that is not read off the text."""
+
+    language: str = Field(default="01", description="01 Vietnamese, 02 English, … 11 other")
+    mode: str = Field(default="01", description="Access mode: 01 public, 02 conditional, 03 secret")
+    confidence_level: str = Field(default="02", description="02: digitized from paper")
+    physical_state: str | None = None
+    retention: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+
+
+class RecordError(_Contract):
+    code: ErrorCode
+    message: str
+
+
+class Record(_Contract):
+    id: str
+    schema_version: Literal[1] = SCHEMA_VERSION
+    status: Status
+    unit: str | None = None
+    batch_id: str | None = None
+    dossier: str | None = None
+    source: Source
+    text: str | None = Field(default=None, description="Full text, NFC, pages separated by \\f")
+    pages: list[Page] = Field(default_factory=list)
+    document: DocumentInfo = Field(default_factory=DocumentInfo)
+    archive: ArchiveInfo = Field(default_factory=ArchiveInfo)
+    error: RecordError | None = None
+    duplicate_of: str | None = Field(
+        default=None, description="Set on an upload entry whose file was already stored"
+    )
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,52 @@
+"""Configuration from the environment. Every default is the embedded one (no server needed)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/sohoa.db", description="SQLAlchemy URL of the metadata database"
+    )
+    broker_url: str = Field(
+        default="filesystem://var/broker",
+        description="Celery broker; filesystem://FOLDER needs no server, redis://… in production",
+    )
+    storage_url: str = Field(
+        default="file://var/objects",
+        description="Object storage: file://FOLDER or s3://HOST:PORT/BUCKET",
+    )
+    s3_access_key: str | None = Field(default=None, description="Access key for s3:// storage")
+    s3_secret_key: str | None = Field(default=None, description="Secret key for s3:// storage")
+    s3_secure: bool = Field(default=False, description="Use HTTPS for s3:// storage")
+    s3_region: str | None = Field(default=None, description="Region for s3:// storage")
+    ocr_lang: str = Field(default="vie", description="Tesseract language(s), e.g. vie or vie+eng")
+    ocr_dpi: int = Field(default=300, ge=100, le=600, description="Rasterizing resolution for OCR")
+    max_pages: int = Field(default=2000, ge=1, description="Pages above which a file is refused")
+    max_file_size: int = Field(
+        default=2 * 1024**3, ge=1, description="Bytes above which an upload is refused"
+    )
+    max_image_pixels: int = Field(
+        default=250_000_000, ge=1, description="Pixels above which an image is refused"
+    )
+    stuck_after: int = Field(
+        default=900,
+        ge=10,
+        description="Seconds without progress after which the reconciler re-enqueues a document",
+    )
+    reconcile_every: int = Field(default=60, ge=1, description="Seconds between reconciler runs")
+    pages_per_task: int = Field(
+        default=8, ge=1, description="Pages per extraction task when a document fans out"
+    )
+    task_queue: str = Field(default="sohoa", description="Celery queue name")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
