@@ -10,6 +10,7 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     empty_file = "empty_file"
+    unreadable_file = "unreadable_file"
     unsupported_type = "unsupported_type"
     corrupt_pdf = "corrupt_pdf"
     encrypted_pdf = "encrypted_pdf"
@@ -26,16 +27,26 @@ class ErrorCode(StrEnum):
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
 ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.empty_file: ("Tệp rỗng (0 byte)", "The file is empty (0 bytes)"),
+    ErrorCode.unreadable_file: (
+        "Không đọc được tệp (quyền truy cập hoặc lỗi ổ đĩa)",
+        "The file could not be read (permissions or a disk error)",
+    ),
     ErrorCode.unsupported_type: (
         "Định dạng tệp không được hỗ trợ (chỉ nhận PDF, TIFF, JPEG, PNG)",
         "Unsupported file type (PDF, TIFF, JPEG and PNG are accepted)",
     ),
-    ErrorCode.corrupt_pdf: ("Tệp PDF bị hỏng, không đọc được", "The PDF is damaged and cannot be read"),
+    ErrorCode.corrupt_pdf: (
+        "Tệp PDF bị hỏng, không đọc được",
+        "The PDF is damaged and cannot be read",
+    ),
     ErrorCode.encrypted_pdf: (
         "Tệp PDF có mật khẩu, không mở được",
         "The PDF is protected by a password",
     ),
-    ErrorCode.corrupt_image: ("Tệp ảnh bị hỏng, không đọc được", "The image is damaged and cannot be read"),
+    ErrorCode.corrupt_image: (
+        "Tệp ảnh bị hỏng, không đọc được",
+        "The image is damaged and cannot be read",
+    ),
     ErrorCode.image_too_large: (
         "Ảnh quá lớn (quá nhiều điểm ảnh) để xử lý an toàn",
         "The image has too many pixels to be processed safely",

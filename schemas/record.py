@@ -52,7 +52,9 @@ class Page(_Contract):
     text: str
     method: PageMethod
     confidence: float | None = Field(default=None, ge=0, le=1)
-    rotation: int = Field(default=0, description="Clockwise degrees applied before OCR: 0/90/180/270")
+    rotation: int = Field(
+        default=0, description="Clockwise degrees applied before OCR: 0/90/180/270"
+    )
     skew: float | None = Field(default=None, description="Degrees of deskew applied")
 
 
@@ -109,8 +111,5 @@ class Record(_Contract):
     document: DocumentInfo = Field(default_factory=DocumentInfo)
     archive: ArchiveInfo = Field(default_factory=ArchiveInfo)
     error: RecordError | None = None
-    duplicate_of: str | None = Field(
-        default=None, description="Set on an upload entry whose file was already stored"
-    )
     created_at: datetime
     updated_at: datetime

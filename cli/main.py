@@ -1,0 +1,192 @@
+"""The `sohoa` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="sohoa",
+    help="Số hoá tài liệu lưu trữ — digitize the paper archive of a Vietnamese local government.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
+units_app = typer.Typer(help="Units (fonds) whose records are digitized.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(units_app, name="units")
+
+EXIT_SOME_FAILED = 3
+EXIT_USAGE = 2
+
+
+def _services():  # type: ignore[no-untyped-def]
+    from store.migrate import prepare_database
+    from worker.services import services
+
+    svc = services()
+    prepare_database(svc.engine)
+    return svc
+
+
+@app.command()
+def digitize(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively)")],
+    unit: Annotated[str | None, typer.Option(help="Unit code, e.g. phuong-co-nhue-1")] = None,
+    dossier: Annotated[str | None, typer.Option(help="Dossier code (mã hồ sơ)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write DIR/<input name>.json per input file")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes; default: one per core")] = 0,
+) -> None:
+    """Digitize files and folders on this machine, with a progress bar and a summary.
+
+    Exit status: 0 when every file was digitized, 3 when some failed, 2 for usage errors.
+    """
+    from cli.digitize import digitize as run
+    from cli.digitize import print_summary, write_outputs
+    from cli.inputs import MissingInput, collect_inputs
+    from store import unit_of_work
+    from store.units import unit_exists
+
+    console = Console(stderr=True)
+    try:
+        inputs = collect_inputs(paths)
+    except MissingInput as exc:
+        console.print(f"[red]Không tìm thấy / not found:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if not inputs:
+        console.print("[red]Không có tệp nào để số hoá / no files to digitize[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    svc = _services()
+    if unit is not None:
+        with unit_of_work(svc.sessions) as session:
+            if not unit_exists(session, unit):
+                console.print(f"[red]Đơn vị không tồn tại / unknown unit:[/red] {unit}")
+                raise typer.Exit(EXIT_USAGE)
+    summary = run(
+        svc,
+        inputs,
+        unit=unit,
+        dossier=dossier,
+        workers=workers or (os.cpu_count() or 1),
+        console=console,
+    )
+    print_summary(console, summary)
+    if out is not None:
+        write_outputs(out, summary)
+        console.print(f"Bản ghi JSON: {out}")
+    if summary.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _celery_worker_argv(concurrency: int, beat: bool, loglevel: str) -> list[str]:
+    from schemas.settings import get_settings
+
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.app",
+        "worker",
+        f"--concurrency={concurrency}",
+        f"--loglevel={loglevel}",
+        f"--queues={get_settings().task_queue}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        argv.append("--beat")
+    return argv
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Processes; default: one per core")] = 0,
+    beat: Annotated[
+        bool, typer.Option(help="Also run the periodic reconciler (exactly one per deployment)")
+    ] = False,
+    loglevel: str = "info",
+) -> None:
+    """Start a Celery worker for the pipeline."""
+    _services()  # the schema must exist before the first task
+    argv = _celery_worker_argv(concurrency or (os.cpu_count() or 1), beat, loglevel)
+    os.execv(argv[0], argv)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    concurrency: Annotated[int, typer.Option(help="Worker processes; default: cores")] = 0,
+) -> None:
+    """Run the service on this machine: the API and a worker (with the reconciler)."""
+    import uvicorn
+
+    _services()
+    worker_proc = subprocess.Popen(
+        _celery_worker_argv(concurrency or (os.cpu_count() or 1), True, "info")
+    )
+    try:
+        uvicorn.run("api.app:app", host=host, port=port)
+    finally:
+        worker_proc.send_signal(signal.SIGTERM)
+        try:
+            worker_proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker_proc.kill()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema, and load the default units if none exist."""
+    svc = _services()
+    typer.echo(f"database ready: {svc.engine.url.render_as_string(hide_password=True)}")
+
+
+@units_app.command("load")
+def units_load(
+    file: Annotated[Path, typer.Argument(help="CSV: code,name,kind,parent,valid_from,valid_to")],
+) -> None:
+    """Load (insert or update) units from an operator's CSV file."""
+    from schemas.vocab import parse_units_csv
+    from store import unit_of_work
+    from store.units import load_units
+
+    svc = _services()
+    try:
+        units = parse_units_csv(file.read_text(encoding="utf-8-sig"))
+        with unit_of_work(svc.sessions) as session:
+            count = load_units(session, units)
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(f"cannot load units: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"{count} units loaded")
+
+
+@units_app.command("list")
+def units_list() -> None:
+    """Print the known units."""
+    from store import unit_of_work
+    from store.units import list_units
+
+    svc = _services()
+    with unit_of_work(svc.sessions) as session:
+        for unit in list_units(session):
+            typer.echo(f"{unit.code}\t{unit.kind.value}\t{unit.name}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Object storage, the metadata database, and queries over them."""
+
+from store.db import after_commit, make_engine, make_session_factory, unit_of_work
+from store.objects import (
+    FileTooLarge,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectStoreError,
+    StorageUnavailable,
+    StoredOriginal,
+    open_object_store,
+    original_key,
+)
+
+__all__ = [
+    "FileTooLarge",
+    "ObjectNotFound",
+    "ObjectStore",
+    "ObjectStoreError",
+    "StorageUnavailable",
+    "StoredOriginal",
+    "after_commit",
+    "make_engine",
+    "make_session_factory",
+    "open_object_store",
+    "original_key",
+    "unit_of_work",
+]

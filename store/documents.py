@@ -1,0 +1,277 @@
+"""State of documents in the database: creation, claiming, pages, final states.
+
+Every transition is a guarded UPDATE, so two workers racing on one document (a redelivered
+task, a re-enqueue by the reconciler) can never both win or undo each other's final state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from schemas.errors import ErrorCode
+from schemas.record import FINAL_STATES, Status
+from store.ids import new_id
+from store.models import AuditRow, BatchEntryRow, BatchRow, DocumentRow, PageRow, utcnow
+
+_FINAL = [s.value for s in FINAL_STATES]
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    document_id: str | None = None,
+    batch_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditRow(
+            actor=actor, action=action, document_id=document_id, batch_id=batch_id, detail=detail
+        )
+    )
+
+
+def create_batch(
+    session: Session,
+    *,
+    unit: str | None,
+    dossier: str | None,
+    label: str | None,
+    source: str,
+    actor: str,
+) -> BatchRow:
+    batch = BatchRow(
+        id=new_id(), unit_code=unit, dossier=dossier, label=label, source=source, created_by=actor
+    )
+    session.add(batch)
+    session.flush()
+    audit(session, actor, "batch.create", batch_id=batch.id, detail={"source": source})
+    return batch
+
+
+def next_entry_position(session: Session, batch_id: str) -> int:
+    last = session.scalar(
+        select(func.max(BatchEntryRow.position)).where(BatchEntryRow.batch_id == batch_id)
+    )
+    return 0 if last is None else last + 1
+
+
+def find_by_sha256(session: Session, sha256: str) -> DocumentRow | None:
+    return session.scalar(select(DocumentRow).where(DocumentRow.sha256 == sha256))
+
+
+@dataclass(frozen=True)
+class Claim:
+    document_id: str
+    sha256: str
+    media_type: str | None
+    page_count: int | None
+
+
+def claim(session: Session, document_id: str, holder: str, stale_after: timedelta) -> Claim | None:
+    """Take a document for processing, or None when someone else is on it or it is done.
+
+    A queued document is taken; a processing one only by the same holder (a redelivered task)
+    or when its last heartbeat is older than `stale_after` (its worker died).
+    """
+    now = utcnow()
+    result = session.execute(
+        update(DocumentRow)
+        .where(
+            DocumentRow.id == document_id,
+            or_(
+                DocumentRow.status == Status.queued.value,
+                and_(
+                    DocumentRow.status == Status.processing.value,
+                    or_(
+                        DocumentRow.lease == holder,
+                        DocumentRow.heartbeat_at.is_(None),
+                        DocumentRow.heartbeat_at < now - stale_after,
+                    ),
+                ),
+            ),
+        )
+        .values(
+            status=Status.processing.value,
+            lease=holder,
+            heartbeat_at=now,
+            updated_at=now,
+            attempts=DocumentRow.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    row = session.get(DocumentRow, document_id, populate_existing=True)
+    assert row is not None
+    return Claim(row.id, row.sha256, row.media_type, row.page_count)
+
+
+def set_page_count(session: Session, document_id: str, pages: int, media_type: str) -> None:
+    session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id)
+        .values(page_count=pages, media_type=media_type)
+    )
+
+
+def done_pages(session: Session, document_id: str) -> set[int]:
+    return set(session.scalars(select(PageRow.number).where(PageRow.document_id == document_id)))
+
+
+def is_processing(session: Session, document_id: str) -> bool:
+    status = session.scalar(select(DocumentRow.status).where(DocumentRow.id == document_id))
+    return status == Status.processing.value
+
+
+@dataclass(frozen=True)
+class PageValues:
+    number: int
+    text: str
+    method: str
+    confidence: float | None
+    rotation: int
+    skew: float | None
+    has_hocr: bool
+
+
+def save_page(session: Session, document_id: str, page: PageValues) -> None:
+    """Store one page's result (replacing an earlier run's) and beat the heartbeat."""
+    row = session.get(PageRow, (document_id, page.number))
+    if row is None:
+        row = PageRow(document_id=document_id, number=page.number)
+        session.add(row)
+    row.text = page.text
+    row.method = page.method
+    row.confidence = page.confidence
+    row.rotation = page.rotation
+    row.skew = page.skew
+    row.has_hocr = page.has_hocr
+    heartbeat(session, document_id)
+
+
+def heartbeat(session: Session, document_id: str) -> None:
+    now = utcnow()
+    session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id, DocumentRow.status == Status.processing.value)
+        .values(heartbeat_at=now, updated_at=now)
+    )
+
+
+def mark_failed(
+    session: Session, document_id: str, code: ErrorCode, message: str, actor: str = "worker"
+) -> bool:
+    """Final failure with a stable code; the original stays stored and can be retried."""
+    now = utcnow()
+    result = session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id, DocumentRow.status.not_in(_FINAL))
+        .values(
+            status=Status.failed.value,
+            error_code=code.value,
+            error_message=message[:2000],
+            lease=None,
+            heartbeat_at=None,
+            updated_at=now,
+            version=DocumentRow.version + 1,
+        )
+    )
+    if result.rowcount:
+        audit(session, actor, "document.failed", document_id=document_id, detail={"code": code})
+    return bool(result.rowcount)
+
+
+def mark_published(
+    session: Session,
+    document_id: str,
+    status: Status,
+    document: dict[str, Any] | None,
+    actor: str = "worker",
+) -> bool:
+    """Digitized (or needs_review): only from processing, so a late duplicate changes nothing."""
+    now = utcnow()
+    result = session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id, DocumentRow.status == Status.processing.value)
+        .values(
+            status=status.value,
+            document=document,
+            error_code=None,
+            error_message=None,
+            lease=None,
+            heartbeat_at=None,
+            digitized_at=now,
+            updated_at=now,
+            version=DocumentRow.version + 1,
+        )
+    )
+    if result.rowcount:
+        audit(session, actor, "document.digitized", document_id=document_id)
+    return bool(result.rowcount)
+
+
+def requeue(session: Session, document_id: str, actor: str) -> bool:
+    """Put a failed document back in the queue (its pages are redone)."""
+    now = utcnow()
+    result = session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id, DocumentRow.status == Status.failed.value)
+        .values(
+            status=Status.queued.value,
+            error_code=None,
+            error_message=None,
+            heartbeat_at=now,
+            updated_at=now,
+            version=DocumentRow.version + 1,
+        )
+    )
+    if result.rowcount:
+        session.query(PageRow).filter(PageRow.document_id == document_id).delete()
+        audit(session, actor, "document.retry", document_id=document_id)
+    return bool(result.rowcount)
+
+
+def stuck_documents(session: Session, older_than: timedelta, limit: int = 500) -> Sequence[str]:
+    """Documents queued or processing with no sign of life for `older_than`."""
+    cutoff = utcnow() - older_than
+    return session.scalars(
+        select(DocumentRow.id)
+        .where(
+            DocumentRow.status.in_([Status.queued.value, Status.processing.value]),
+            or_(
+                DocumentRow.heartbeat_at < cutoff,
+                and_(DocumentRow.heartbeat_at.is_(None), DocumentRow.updated_at < cutoff),
+            ),
+        )
+        .order_by(DocumentRow.updated_at)
+        .limit(limit)
+    ).all()
+
+
+def mark_requeued(session: Session, document_ids: Sequence[str]) -> None:
+    """Put stuck documents back to queued, timed now, so the next reconciler run waits a
+    full period and any task may claim them."""
+    if document_ids:
+        now = utcnow()
+        session.execute(
+            update(DocumentRow)
+            .where(
+                DocumentRow.id.in_(document_ids),
+                DocumentRow.status.in_([Status.queued.value, Status.processing.value]),
+            )
+            .values(status=Status.queued.value, lease=None, heartbeat_at=now, updated_at=now)
+        )
+
+
+def pages_of(session: Session, document_id: str) -> Sequence[PageRow]:
+    return session.scalars(
+        select(PageRow).where(PageRow.document_id == document_id).order_by(PageRow.number)
+    ).all()

@@ -1,0 +1,75 @@
+"""The Celery app. `celery -A worker.app worker` or `sohoa worker` starts a worker."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from schemas.settings import Settings, get_settings
+
+app = Celery("sohoa", include=["worker.tasks"])
+
+
+def broker_folder(settings: Settings) -> Path | None:
+    """The folder of the embedded filesystem broker, or None for a real broker."""
+    url = settings.broker_url
+    if not url.startswith("filesystem://"):
+        return None
+    return Path(url.removeprefix("filesystem://") or "var/broker")
+
+
+def configure(celery: Celery, settings: Settings) -> None:
+    """Apply the settings to the Celery app (again, when tests change them)."""
+    folder = broker_folder(settings)
+    transport_options: dict[str, object] = {}
+    broker = settings.broker_url
+    if folder is not None:
+        queue = folder / "queue"
+        queue.mkdir(parents=True, exist_ok=True)
+        (folder / "processed").mkdir(parents=True, exist_ok=True)
+        broker = "filesystem://"
+        transport_options = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+        schedule = folder / "beat-schedule"
+    else:
+        # A message not acknowledged this long is given to another worker. The reconciler and
+        # the document lease make a redelivery harmless; a short timeout only costs work.
+        transport_options = {"visibility_timeout": max(3600, settings.stuck_after)}
+        schedule = Path(tempfile.gettempdir()) / "sohoa-beat-schedule"
+    celery.conf.update(
+        broker_url=broker,
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_default_queue=settings.task_queue,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "reconcile": {"task": "sohoa.reconcile", "schedule": float(settings.reconcile_every)},
+        },
+        beat_schedule_filename=str(schedule),
+        timezone="UTC",
+    )
+
+
+configure(app, get_settings())
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    # A forked child must not reuse the parent's database or HTTP connections.
+    from worker.services import reset_services
+
+    reset_services()

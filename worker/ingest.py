@@ -1,0 +1,221 @@
+"""Upload: store the original under its SHA-256, then record it in the same unit of work.
+
+The bytes are in object storage before the database row exists, and the task that will
+process the row is sent only after that row is committed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy.exc import IntegrityError
+
+from ocr import SNIFF_BYTES, sniff_or_none
+from schemas.batch import EntryOutcome
+from schemas.errors import ErrorCode, error_message
+from schemas.record import Status
+from store import FileTooLarge, after_commit, unit_of_work
+from store.documents import audit, find_by_sha256, next_entry_position, requeue
+from store.ids import new_id
+from store.models import BatchEntryRow, DocumentRow
+from worker.services import Services
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Ingested:
+    filename: str
+    outcome: EntryOutcome
+    document_id: str | None
+    status: Status | None
+    error_code: ErrorCode | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.status == Status.queued
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that yields the bytes already read for sniffing, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def clean_filename(name: str) -> str:
+    """A file name safe to show and store: no folders, no control characters, NFC."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "unnamed"
+    return name[:255]
+
+
+def ingest_file(
+    svc: Services,
+    batch_id: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    actor: str,
+    enqueue: Enqueue,
+    unit: str | None = None,
+    dossier: str | None = None,
+) -> Ingested:
+    """Store one uploaded file and give it a record (or point at the one it duplicates)."""
+    shown_name = unicodedata.normalize("NFC", filename)[:1024]
+    head = stream.read(SNIFF_BYTES)
+    media_type = sniff_or_none(head)
+    try:
+        stored = svc.objects.store_original(
+            io.BufferedReader(_Prefixed(head, stream), 1024 * 1024),
+            max_size=svc.settings.max_file_size,
+        )
+    except FileTooLarge:
+        with unit_of_work(svc.sessions) as session:
+            session.add(
+                BatchEntryRow(
+                    batch_id=batch_id,
+                    position=next_entry_position(session, batch_id),
+                    filename=shown_name,
+                    outcome=EntryOutcome.rejected.value,
+                    error_code=ErrorCode.file_too_large.value,
+                    error_message=error_message(ErrorCode.file_too_large),
+                )
+            )
+            audit(
+                session,
+                actor,
+                "document.rejected",
+                batch_id=batch_id,
+                detail={"filename": shown_name, "code": ErrorCode.file_too_large},
+            )
+        return Ingested(shown_name, EntryOutcome.rejected, None, None, ErrorCode.file_too_large)
+
+    for _attempt in range(2):
+        try:
+            return _record_upload(
+                svc,
+                batch_id,
+                shown_name,
+                stored.sha256,
+                stored.size,
+                media_type,
+                actor=actor,
+                enqueue=enqueue,
+                unit=unit,
+                dossier=dossier,
+            )
+        except IntegrityError:
+            # Another upload of the same bytes won the race: this one is its duplicate.
+            log.info("concurrent upload of %s, retrying as a duplicate", stored.sha256)
+    raise RuntimeError(f"could not record upload of {stored.sha256}")
+
+
+def _record_upload(
+    svc: Services,
+    batch_id: str,
+    filename: str,
+    sha256: str,
+    size: int,
+    media_type: str | None,
+    *,
+    actor: str,
+    enqueue: Enqueue,
+    unit: str | None,
+    dossier: str | None,
+) -> Ingested:
+    with unit_of_work(svc.sessions) as session:
+        position = next_entry_position(session, batch_id)
+        existing = find_by_sha256(session, sha256)
+        if existing is not None:
+            if existing.status == Status.failed.value and requeue(session, existing.id, actor):
+                # The same file again after a failure: a retry, with today's code.
+                doc_id = existing.id
+                after_commit(session, lambda: enqueue(doc_id))
+                status = Status.queued
+            else:
+                status = Status(existing.status)
+            session.add(
+                BatchEntryRow(
+                    batch_id=batch_id,
+                    position=position,
+                    filename=filename,
+                    outcome=EntryOutcome.duplicate.value,
+                    document_id=existing.id,
+                    sha256=sha256,
+                )
+            )
+            audit(
+                session,
+                actor,
+                "document.duplicate",
+                document_id=existing.id,
+                batch_id=batch_id,
+                detail={"filename": filename},
+            )
+            return Ingested(filename, EntryOutcome.duplicate, existing.id, status)
+
+        code: ErrorCode | None = None
+        if size == 0:
+            code = ErrorCode.empty_file
+        elif media_type is None:
+            code = ErrorCode.unsupported_type
+        doc = DocumentRow(
+            id=new_id(),
+            batch_id=batch_id,
+            unit_code=unit,
+            dossier=dossier,
+            filename=clean_filename(filename),
+            sha256=sha256,
+            media_type=media_type,
+            size=size,
+            status=Status.failed.value if code else Status.queued.value,
+            error_code=code.value if code else None,
+            error_message=error_message(code, "en") if code else None,
+        )
+        session.add(doc)
+        session.flush()  # the unique sha256 is checked here, inside the retry loop
+        session.add(
+            BatchEntryRow(
+                batch_id=batch_id,
+                position=position,
+                filename=filename,
+                outcome=EntryOutcome.accepted.value,
+                document_id=doc.id,
+                sha256=sha256,
+            )
+        )
+        audit(
+            session,
+            actor,
+            "document.upload",
+            document_id=doc.id,
+            batch_id=batch_id,
+            detail={"filename": filename, "sha256": sha256, "size": size},
+        )
+        if code is None:
+            doc_id = doc.id
+            after_commit(session, lambda: enqueue(doc_id))
+        return Ingested(filename, EntryOutcome.accepted, doc.id, Status(doc.status), code)

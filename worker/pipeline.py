@@ -1,0 +1,214 @@
+"""The pipeline after upload: start → extract pages → publish, plus failing cleanly.
+
+Plain functions over `Services`, called by the Celery tasks and by `sohoa digitize` alike.
+Every step is idempotent and keyed by document id: run twice, it leaves the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from ocr import ExtractionError, extract_page, open_source, parse_hocr
+from ocr.hocr import HocrPage
+from ocr.searchable import build_searchable_pdf
+from schemas.errors import ErrorCode
+from schemas.record import Status
+from store import unit_of_work
+from store.documents import (
+    Claim,
+    PageValues,
+    claim,
+    done_pages,
+    heartbeat,
+    is_processing,
+    mark_failed,
+    mark_published,
+    pages_of,
+    save_page,
+    set_page_count,
+)
+from store.models import DocumentRow
+from store.records import build_record
+from worker.originals import forget_original, local_original
+from worker.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def record_key(document_id: str, name: str) -> str:
+    return f"records/{document_id}/{name}"
+
+
+def hocr_key(document_id: str, page: int) -> str:
+    return record_key(document_id, f"pages/{page}.hocr")
+
+
+@dataclass(frozen=True)
+class Plan:
+    document_id: str
+    page_count: int
+    remaining: list[int]
+
+    def chunks(self, size: int) -> list[list[int]]:
+        return [self.remaining[i : i + size] for i in range(0, len(self.remaining), size)]
+
+
+def start(svc: Services, document_id: str, holder: str) -> Plan | None:
+    """Claim the document and plan the pages still to extract; None if it is not ours to do.
+
+    Raises ExtractionError when the file can never be read.
+    """
+    stale = timedelta(seconds=svc.settings.stuck_after)
+    with unit_of_work(svc.sessions) as session:
+        claimed: Claim | None = claim(session, document_id, holder, stale)
+    if claimed is None:
+        return None
+    if claimed.media_type is None:
+        raise ExtractionError(ErrorCode.unsupported_type, "unknown file type")
+    path = local_original(svc.objects, claimed.sha256)
+    with open_source(
+        path,
+        claimed.media_type,
+        max_pages=svc.settings.max_pages,
+        max_pixels=svc.settings.max_image_pixels,
+    ) as source:
+        page_count = source.page_count
+    with unit_of_work(svc.sessions) as session:
+        set_page_count(session, document_id, page_count, claimed.media_type)
+        done = done_pages(session, document_id)
+    remaining = [n for n in range(1, page_count + 1) if n not in done]
+    return Plan(document_id, page_count, remaining)
+
+
+def extract_pages(svc: Services, document_id: str, pages: list[int]) -> int:
+    """Extract the given pages (skipping any already stored); returns how many were done now.
+
+    Each page is committed on its own, so a killed worker loses at most the page in hand.
+    """
+    with unit_of_work(svc.sessions) as session:
+        doc = session.get(DocumentRow, document_id)
+        if doc is None or doc.status != Status.processing.value or doc.media_type is None:
+            return 0
+        sha256, media_type = doc.sha256, doc.media_type
+        todo = [n for n in pages if n not in done_pages(session, document_id)]
+    if not todo:
+        return 0
+    settings = svc.settings
+    path = local_original(svc.objects, sha256)
+    count = 0
+    with open_source(
+        path, media_type, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels
+    ) as source:
+        for number in todo:
+            result = extract_page(source, number, lang=settings.ocr_lang, dpi=settings.ocr_dpi)
+            if result.hocr is not None:
+                svc.objects.put_bytes(
+                    hocr_key(document_id, number),
+                    result.hocr.encode("utf-8"),
+                    content_type="text/vnd.hocr+html; charset=utf-8",
+                )
+            with unit_of_work(svc.sessions) as session:
+                if not is_processing(session, document_id):
+                    return count  # failed or finished elsewhere meanwhile
+                save_page(
+                    session,
+                    document_id,
+                    PageValues(
+                        number=number,
+                        text=result.text,
+                        method=result.method.value,
+                        confidence=result.confidence,
+                        rotation=result.rotation,
+                        skew=result.skew,
+                        has_hocr=result.hocr is not None,
+                    ),
+                )
+            count += 1
+    return count
+
+
+def is_complete(svc: Services, document_id: str) -> bool:
+    with unit_of_work(svc.sessions) as session:
+        doc = session.get(DocumentRow, document_id)
+        if doc is None or doc.status != Status.processing.value or doc.page_count is None:
+            return False
+        return len(done_pages(session, document_id)) >= doc.page_count
+
+
+def publish(svc: Services, document_id: str) -> Status | None:
+    """Write the record's objects and make it final; None when there was nothing to publish.
+
+    Objects are written before the status changes, so a crash in between only means the
+    next run writes the same objects again.
+    """
+    with unit_of_work(svc.sessions) as session:
+        doc = session.get(DocumentRow, document_id)
+        if doc is None or doc.status != Status.processing.value or doc.page_count is None:
+            return None
+        pages = list(pages_of(session, document_id))
+        numbers = [p.number for p in pages]
+        if numbers != list(range(1, doc.page_count + 1)):
+            log.warning("publish %s: pages %s of %s missing", document_id, numbers, doc.page_count)
+            return None
+        heartbeat(session, document_id)
+        sha256, media_type, page_count = doc.sha256, doc.media_type or "", doc.page_count
+        with_hocr = {p.number for p in pages if p.has_hocr}
+        text = "\f".join(p.text for p in pages)
+
+    objects = svc.objects
+    objects.put_bytes(
+        record_key(document_id, "text.txt"), text.encode("utf-8"), "text/plain; charset=utf-8"
+    )
+
+    def hocr_for_page(number: int) -> HocrPage | None:
+        if number not in with_hocr:
+            return None
+        return parse_hocr(objects.get_bytes(hocr_key(document_id, number)))
+
+    source = local_original(objects, sha256)
+    with tempfile.TemporaryDirectory(prefix="sohoa-publish-") as tmp:
+        out = Path(tmp) / "searchable.pdf"
+        build_searchable_pdf(source, media_type, hocr_for_page, page_count, out)
+        objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
+
+    # Classification plugs in here; until then its fields stay null and nothing is guessed.
+    status = Status.digitized
+    with unit_of_work(svc.sessions) as session:
+        if not mark_published(session, document_id, status, document=None):
+            return None
+        session.flush()
+        doc = session.get(DocumentRow, document_id, populate_existing=True)
+        assert doc is not None
+        record = build_record(doc, list(pages_of(session, document_id)))
+        _put_record_json(svc, record.model_dump(mode="json"))
+    forget_original(objects, sha256)
+    log.info("record.digitized %s (%s pages)", document_id, page_count)
+    return status
+
+
+def _put_record_json(svc: Services, record: dict) -> None:
+    data = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+    svc.objects.put_bytes(
+        record_key(record["id"], "record.json"), data, "application/json; charset=utf-8"
+    )
+
+
+def fail(svc: Services, document_id: str, code: ErrorCode, message: str) -> None:
+    """Mark the document failed with a stable code; its original stays stored."""
+    with unit_of_work(svc.sessions) as session:
+        changed = mark_failed(session, document_id, code, message)
+        doc = session.get(DocumentRow, document_id, populate_existing=True)
+        if changed and doc is not None:
+            session.flush()
+            _put_record_json(svc, build_record(doc, []).model_dump(mode="json"))
+            sha256 = doc.sha256
+        else:
+            sha256 = None
+    if sha256:
+        forget_original(svc.objects, sha256)
+    log.warning("record.failed %s: %s %s", document_id, code.value, message)

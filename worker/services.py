@@ -1,0 +1,60 @@
+"""What a pipeline step needs, made once per process: settings, database, object store.
+
+Made lazily so that a forked Celery child builds its own connections instead of sharing the
+parent's sockets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.settings import Settings, get_settings
+from store import ObjectStore, make_engine, make_session_factory, open_object_store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    objects: ObjectStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        engine = make_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            objects=open_object_store(
+                settings.storage_url,
+                access_key=settings.s3_access_key,
+                secret_key=settings.s3_secret_key,
+                secure=settings.s3_secure,
+                region=settings.s3_region,
+            ),
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_current: Services | None = None
+
+
+def services() -> Services:
+    global _current
+    if _current is None:
+        _current = Services.from_settings(get_settings())
+    return _current
+
+
+def reset_services() -> None:
+    """Forget this process's services (after a fork, or when tests change the settings)."""
+    global _current
+    if _current is not None:
+        _current.engine.dispose(close=False)
+    _current = None

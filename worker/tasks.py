@@ -1,0 +1,125 @@
+"""Celery tasks: thin wrappers that run the pipeline and decide retry versus failure."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from celery import Task
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ocr import ExtractionError
+from schemas.errors import ErrorCode
+from store import StorageUnavailable, unit_of_work
+from store.documents import mark_requeued, stuck_documents
+from worker import pipeline
+from worker.app import app
+from worker.services import services
+
+log = logging.getLogger(__name__)
+
+#: errors of the infrastructure, not of the file: the same work will succeed later
+TRANSIENT = (StorageUnavailable, OperationalError, ConnectionError, TimeoutError)
+MAX_RETRIES = 8
+#: an unexpected error is retried this often before the document is marked failed
+MAX_UNEXPECTED = 2
+
+T = TypeVar("T")
+
+
+def _backoff(retries: int) -> float:
+    return min(300.0, 2.0 * 2**retries) * random.uniform(0.5, 1.0)
+
+
+def _guarded(task: Task, document_id: str, step: Callable[[], T]) -> T | None:
+    """Run a pipeline step: a permanent error fails the document, never the batch; a
+    transient one retries with backoff."""
+    try:
+        return step()
+    except ExtractionError as exc:
+        pipeline.fail(services(), document_id, exc.code, exc.message)
+        return None
+    except TRANSIENT as exc:
+        if task.request.retries >= MAX_RETRIES:
+            pipeline.fail(services(), document_id, ErrorCode.internal_error, f"gave up: {exc}")
+            return None
+        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated and task.request.retries < MAX_RETRIES:
+            raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+        raise
+    except Exception as exc:
+        if task.request.retries >= MAX_UNEXPECTED:
+            log.exception("document %s failed unexpectedly", document_id)
+            pipeline.fail(
+                services(), document_id, ErrorCode.internal_error, f"{type(exc).__name__}: {exc}"
+            )
+            return None
+        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+
+
+def enqueue(document_id: str) -> None:
+    """Send a document to the workers (call only after its row is committed)."""
+    process_document.apply_async(args=[document_id])
+
+
+def enqueue_after_commit_safe(document_id: str) -> None:
+    """For after-commit hooks: a broker that is down must not undo a stored upload; the
+    reconciler sends the document later."""
+    try:
+        enqueue(document_id)
+    except Exception:
+        log.exception("could not send %s to the broker; the reconciler will", document_id)
+
+
+@app.task(bind=True, name="sohoa.process", acks_late=True, reject_on_worker_lost=True)
+def process_document(self: Task, document_id: str) -> str:
+    """Claim a document, extract it (fanning out large ones by page ranges) and publish it."""
+    svc = services()
+    plan = _guarded(self, document_id, lambda: pipeline.start(svc, document_id, self.request.id))
+    if plan is None:
+        return "skipped"
+    chunks = plan.chunks(svc.settings.pages_per_task)
+    if len(chunks) <= 1:
+        _guarded(
+            self, document_id, lambda: pipeline.extract_pages(svc, document_id, plan.remaining)
+        )
+        _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
+        return "done"
+    for pages in chunks:
+        extract_range.apply_async(args=[document_id, pages])
+    return f"fanned out in {len(chunks)} parts"
+
+
+@app.task(bind=True, name="sohoa.extract_range", acks_late=True, reject_on_worker_lost=True)
+def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
+    """Extract some pages of a large document; the part that finishes last publishes."""
+    svc = services()
+    _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages))
+    if pipeline.is_complete(svc, document_id):
+        _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
+        return "published"
+    return "extracted"
+
+
+@app.task(name="sohoa.reconcile")
+def reconcile() -> dict[str, Any]:
+    """Re-send documents that show no sign of life: a task lost by the broker is not a
+    record lost."""
+    svc = services()
+    with unit_of_work(svc.sessions) as session:
+        stuck = list(stuck_documents(session, _stuck_after()))
+        mark_requeued(session, stuck)
+    for document_id in stuck:
+        enqueue_after_commit_safe(document_id)
+    if stuck:
+        log.warning("reconciler re-sent %d documents: %s", len(stuck), stuck[:20])
+    return {"requeued": stuck}
+
+
+def _stuck_after():  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(seconds=services().settings.stuck_after)
