@@ -1,1 +1,4 @@
-"""Classification of Vietnamese administrative documents (Decree 30/2020/NĐ-CP): type, number, date, issuer, subject, signer."""
+"""Classification of Vietnamese administrative documents (Decree 30/2020/NĐ-CP).
+
+Reads the type, number, date, issuer, subject and signer off a digitized document.
+"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -44,7 +45,7 @@ def digitize(
     out: Annotated[
         Path | None, typer.Option(help="Write DIR/<input name>.json per input file")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processes; default: one per core")] = 0,
+    workers: Annotated[int, typer.Option(min=0, help="Processes; 0: one per core")] = 0,
 ) -> None:
     """Digitize files and folders on this machine, with a progress bar and a summary.
 
@@ -57,6 +58,8 @@ def digitize(
     from store.units import unit_exists
 
     console = Console(stderr=True)
+    # Failures are in the summary table; per-document log lines would only break the bar.
+    logging.getLogger("worker").setLevel(logging.ERROR)
     try:
         inputs = collect_inputs(paths)
     except MissingInput as exc:

@@ -180,7 +180,10 @@ def _check_pdf(path: Path) -> int:
     except pikepdf.PasswordError as exc:
         raise ExtractionError(ErrorCode.encrypted_pdf, "the PDF needs a password to open") from exc
     except Exception as exc:  # qpdf could not repair it
-        raise ExtractionError(ErrorCode.corrupt_pdf, f"the PDF cannot be parsed ({exc})") from exc
+        detail = str(exc).replace(str(path), "").strip(" :")  # no server paths in records
+        raise ExtractionError(
+            ErrorCode.corrupt_pdf, f"the PDF cannot be parsed ({detail})"
+        ) from exc
 
 
 class ImageSource(DocumentSource):

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
     stuck_after: int = Field(
         default=900,
-        ge=10,
+        ge=1,
         description="Seconds without progress after which the reconciler re-enqueues a document",
     )
     reconcile_every: int = Field(default=60, ge=1, description="Seconds between reconciler runs")

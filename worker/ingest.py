@@ -23,7 +23,7 @@ from schemas.record import Status
 from store import FileTooLarge, after_commit, unit_of_work
 from store.documents import audit, find_by_sha256, next_entry_position, requeue
 from store.ids import new_id
-from store.models import BatchEntryRow, DocumentRow
+from store.models import BatchEntryRow, BatchRow, DocumentRow
 from worker.services import Services
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,10 @@ def ingest_file(
     unit: str | None = None,
     dossier: str | None = None,
 ) -> Ingested:
-    """Store one uploaded file and give it a record (or point at the one it duplicates)."""
+    """Store one uploaded file and give it a record (or point at the one it duplicates).
+
+    The record's unit and dossier are the batch's unless given.
+    """
     shown_name = unicodedata.normalize("NFC", filename)[:1024]
     head = stream.read(SNIFF_BYTES)
     media_type = sniff_or_none(head)
@@ -147,6 +150,11 @@ def _record_upload(
     dossier: str | None,
 ) -> Ingested:
     with unit_of_work(svc.sessions) as session:
+        batch = session.get(BatchRow, batch_id)
+        if batch is None:
+            raise ValueError(f"no batch {batch_id}")
+        unit = unit or batch.unit_code
+        dossier = dossier or batch.dossier
         position = next_entry_position(session, batch_id)
         existing = find_by_sha256(session, sha256)
         if existing is not None:
