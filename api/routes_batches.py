@@ -31,11 +31,11 @@ def upload_batch(
     A bad file gets its own error and never rejects the others.
     """
     if not files:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "no files")
+        raise HTTPException(422, "no files")
     actor = "api"
     with unit_of_work(svc.sessions) as session:
         if unit is not None and not unit_exists(session, unit):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown unit {unit!r}")
+            raise HTTPException(422, f"unknown unit {unit!r}")
         batch = create_batch(
             session, unit=unit, dossier=dossier, label=label, source="api", actor=actor
         )

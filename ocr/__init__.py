@@ -6,6 +6,7 @@ A pure library: no database, no queue, no HTTP.
 from ocr.errors import ExtractionError
 from ocr.extract import PageResult, extract_page
 from ocr.hocr import HocrPage, parse_hocr
+from ocr.searchable import build_searchable_pdf
 from ocr.sniff import SNIFF_BYTES, SUPPORTED, sniff, sniff_or_none
 from ocr.sources import DocumentSource, normalize_text, open_source
 
@@ -16,6 +17,7 @@ __all__ = [
     "ExtractionError",
     "HocrPage",
     "PageResult",
+    "build_searchable_pdf",
     "extract_page",
     "normalize_text",
     "open_source",

@@ -47,7 +47,7 @@ _MAX_PAGE_PT = 14400.0  # PDF implementation limit for a page side (200 in)
 _FLATTEN_RISE_PT = 2.0
 # Image builds assemble this many pages in memory, write them to a temporary
 # PDF and merge the parts at the end, so memory holds a few pages' images, not
-# the document's. Each part carries its own copy of the ~2 kB glyphless font.
+# the document's. Each part carries its own copy of the ~2.5 kB glyphless font.
 _PAGES_PER_PART = 8
 
 _SAVE_OPTIONS = {

@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from ocr import ExtractionError, extract_page, open_source, parse_hocr
-from ocr.hocr import HocrPage
-from ocr.searchable import build_searchable_pdf
+from ocr import (
+    ExtractionError,
+    HocrPage,
+    build_searchable_pdf,
+    extract_page,
+    open_source,
+    parse_hocr,
+)
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from store import unit_of_work

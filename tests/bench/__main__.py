@@ -1,0 +1,181 @@
+"""`make bench`: throughput and memory of `sohoa digitize`, with plain Tesseract as reference.
+
+Figures are written to bench/results/bench.json and printed as a table. Nothing here is
+asserted: speed is measured, never tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.data.samples import get_spec, render_pages, write_png
+from tests.pdfutil import SPECS, long_pdf
+
+RESULTS = Path("bench/results")
+
+
+def _sohoa(args: list[str], workdir: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes, whole process tree) of one `sohoa` command."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    peak = _watch_rss(proc)
+    seconds = time.monotonic() - start
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"sohoa {' '.join(args)} exited {proc.returncode}")
+    return seconds, peak
+
+
+def _watch_rss(proc: subprocess.Popen) -> int:
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.2)
+    return peak
+
+
+def _tree_rss(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            pid, ppid = int(entry.name), int(fields[1])
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _tesseract_reference(pages: list[Path], out: Path, lang: str) -> float:
+    """Plain `tesseract` on the same page images, one process per core, OMP_THREAD_LIMIT=1."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    out.mkdir(parents=True, exist_ok=True)
+
+    def run(page: Path) -> None:
+        subprocess.run(
+            ["tesseract", str(page), str(out / page.stem), "-l", lang, "hocr", "txt"],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(run, pages))
+    return time.monotonic() - start
+
+
+def scanned_pages(work: Path, count: int) -> dict[str, float]:
+    folder = work / "pages"
+    pages: list[Path] = []
+    index = 0
+    while len(pages) < count:
+        spec = get_spec(SPECS[index % len(SPECS)])
+        for n, page in enumerate(render_pages(spec, dpi=300), start=1):
+            if len(pages) == count:
+                break
+            path = folder / f"{index:02d}-{n}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.image.save(path, dpi=(300, 300))
+            pages.append(path)
+        index += 1
+    reference = _tesseract_reference(pages, work / "tesseract-out", "vie")
+    seconds, _ = _sohoa(["digitize", str(folder)], _fresh(work / "sohoa-scanned"))
+    sohoa_ppm = count / seconds * 60
+    tesseract_ppm = count / reference * 60
+    return {
+        "pages": count,
+        "sohoa_seconds": round(seconds, 2),
+        "sohoa_pages_per_minute": round(sohoa_ppm, 1),
+        "tesseract_seconds": round(reference, 2),
+        "tesseract_pages_per_minute": round(tesseract_ppm, 1),
+        "ratio_sohoa_to_tesseract": round(sohoa_ppm / tesseract_ppm, 3),
+    }
+
+
+def born_digital(work: Path, count: int) -> dict[str, float]:
+    pdf = long_pdf(work / "digital" / f"digital-{count}.pdf", count, scanned=False)
+    seconds, peak = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-digital"))
+    return {
+        "pages": count,
+        "seconds": round(seconds, 2),
+        "text_layer_pages_per_second": round(count / seconds, 2),
+        "peak_rss_mb": round(peak / 2**20, 1),
+    }
+
+
+def scanned_memory(work: Path, count: int) -> dict[str, float]:
+    pdf = long_pdf(work / "scanned" / f"scanned-{count}.pdf", count, scanned=True)
+    seconds, peak = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-memory"))
+    return {
+        "pages": count,
+        "file_mb": round(pdf.stat().st_size / 2**20, 1),
+        "seconds": round(seconds, 2),
+        "pages_per_minute": round(count / seconds * 60, 1),
+        "peak_rss_mb": round(peak / 2**20, 1),
+    }
+
+
+def _fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scanned", type=int, default=20, help="scanned pages vs tesseract")
+    parser.add_argument("--digital", type=int, default=200, help="born-digital PDF pages")
+    parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
+    args = parser.parse_args()
+    _ = write_png  # the generator is imported for its fonts check at import time
+    results: dict[str, object] = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "tesseract": subprocess.run(
+                ["tesseract", "--version"], capture_output=True, text=True
+            ).stdout.splitlines()[0],
+        },
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
+        work = Path(tmp)
+        for name, fn, count in (
+            ("scanned_vs_tesseract", scanned_pages, args.scanned),
+            ("born_digital", born_digital, args.digital),
+            ("scanned_memory", scanned_memory, args.memory),
+        ):
+            if count > 0:
+                print(f"… {name} ({count} pages)", flush=True)
+                results[name] = fn(work, count)
+                print(json.dumps(results[name], indent=2), flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {RESULTS / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    main()
