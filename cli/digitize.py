@@ -310,7 +310,8 @@ def write_outputs(out: Path, summary: Summary) -> None:
                 "source": {"filename": o.input.path.name},
                 "error": {
                     "code": code.value,
-                    "message": o.error_detail or error_message(code, "en"),
+                    "message": error_message(code),
+                    "detail": o.error_detail or None,
                 },
             }
         tmp = target.with_name(target.name + ".tmp")

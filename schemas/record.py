@@ -95,7 +95,10 @@ class ArchiveInfo(_Contract):
 
 class RecordError(_Contract):
     code: ErrorCode
-    message: str
+    message: str = Field(description="What people read, in Vietnamese; follows from the code")
+    detail: str | None = Field(
+        default=None, description="What exactly went wrong with this file (technical, English)"
+    )
 
 
 class Record(_Contract):

@@ -239,13 +239,17 @@ def requeue(session: Session, document_id: str, actor: str) -> bool:
     return bool(result.rowcount)
 
 
-def stuck_documents(session: Session, older_than: timedelta, limit: int = 500) -> Sequence[str]:
-    """Documents queued or processing with no sign of life for `older_than`."""
+def stuck_documents(
+    session: Session, older_than: timedelta, *, include_queued: bool = True, limit: int = 500
+) -> Sequence[str]:
+    """Documents processing (or, with include_queued, waiting) with no sign of life for
+    `older_than`."""
     cutoff = utcnow() - older_than
+    states = [Status.processing.value] + ([Status.queued.value] if include_queued else [])
     return session.scalars(
         select(DocumentRow.id)
         .where(
-            DocumentRow.status.in_([Status.queued.value, Status.processing.value]),
+            DocumentRow.status.in_(states),
             or_(
                 DocumentRow.heartbeat_at < cutoff,
                 and_(DocumentRow.heartbeat_at.is_(None), DocumentRow.updated_at < cutoff),

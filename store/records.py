@@ -27,7 +27,8 @@ def build_record(doc: DocumentRow, pages: list[PageRow] | None = None) -> Record
     status = Status(doc.status)
     error = None
     if doc.error_code:
-        error = RecordError(code=ErrorCode(doc.error_code), message=doc.error_message or "")
+        code = ErrorCode(doc.error_code)
+        error = RecordError(code=code, message=error_message(code), detail=doc.error_message)
     done = status in (Status.digitized, Status.needs_review)
     return Record(
         id=doc.id,

@@ -23,7 +23,9 @@ def broker_folder(settings: Settings) -> Path | None:
 
 def configure(celery: Celery, settings: Settings) -> None:
     """Apply the settings to the Celery app (again, when tests change them)."""
-    celery.close()  # drop pooled connections to a previous broker
+    # Drop pooled connections to a previous broker; Celery keeps the producer pool apart.
+    celery.close()
+    celery.amqp._producer_pool = None
     folder = broker_folder(settings)
     transport_options: dict[str, object] = {}
     broker = settings.broker_url

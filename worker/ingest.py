@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ocr import SNIFF_BYTES, sniff_or_none
 from schemas.batch import EntryOutcome
@@ -65,6 +66,30 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def _add_entry(
+    session: Session,
+    batch_id: str,
+    filename: str,
+    outcome: EntryOutcome,
+    *,
+    document_id: str | None = None,
+    sha256: str | None = None,
+    error_code: ErrorCode | None = None,
+) -> None:
+    session.add(
+        BatchEntryRow(
+            batch_id=batch_id,
+            position=next_entry_position(session, batch_id),
+            filename=filename,
+            outcome=outcome.value,
+            document_id=document_id,
+            sha256=sha256,
+            error_code=error_code.value if error_code else None,
+            error_message=error_message(error_code) if error_code else None,
+        )
+    )
+
+
 def clean_filename(name: str) -> str:
     """A file name safe to show and store: no folders, no control characters, NFC."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
@@ -97,16 +122,10 @@ def ingest_file(
         )
     except FileTooLarge:
         with unit_of_work(svc.sessions) as session:
-            session.add(
-                BatchEntryRow(
-                    batch_id=batch_id,
-                    position=next_entry_position(session, batch_id),
-                    filename=shown_name,
-                    outcome=EntryOutcome.rejected.value,
-                    error_code=ErrorCode.file_too_large.value,
-                    error_message=error_message(ErrorCode.file_too_large),
-                )
-            )
+            _add_entry(
+                session, batch_id, shown_name, EntryOutcome.rejected,
+                error_code=ErrorCode.file_too_large,
+            )  # fmt: skip
             audit(
                 session,
                 actor,
@@ -155,7 +174,6 @@ def _record_upload(
             raise ValueError(f"no batch {batch_id}")
         unit = unit or batch.unit_code
         dossier = dossier or batch.dossier
-        position = next_entry_position(session, batch_id)
         existing = find_by_sha256(session, sha256)
         if existing is not None:
             if existing.status == Status.failed.value and requeue(session, existing.id, actor):
@@ -165,16 +183,10 @@ def _record_upload(
                 status = Status.queued
             else:
                 status = Status(existing.status)
-            session.add(
-                BatchEntryRow(
-                    batch_id=batch_id,
-                    position=position,
-                    filename=filename,
-                    outcome=EntryOutcome.duplicate.value,
-                    document_id=existing.id,
-                    sha256=sha256,
-                )
-            )
+            _add_entry(
+                session, batch_id, filename, EntryOutcome.duplicate,
+                document_id=existing.id, sha256=sha256,
+            )  # fmt: skip
             audit(
                 session,
                 actor,
@@ -201,19 +213,12 @@ def _record_upload(
             size=size,
             status=Status.failed.value if code else Status.queued.value,
             error_code=code.value if code else None,
-            error_message=error_message(code, "en") if code else None,
+            error_message=f"{error_message(code, 'en')}: {filename}" if code else None,
         )
         session.add(doc)
         session.flush()  # the unique sha256 is checked here, inside the retry loop
-        session.add(
-            BatchEntryRow(
-                batch_id=batch_id,
-                position=position,
-                filename=filename,
-                outcome=EntryOutcome.accepted.value,
-                document_id=doc.id,
-                sha256=sha256,
-            )
+        _add_entry(
+            session, batch_id, filename, EntryOutcome.accepted, document_id=doc.id, sha256=sha256
         )
         audit(
             session,

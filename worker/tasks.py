@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from celery import Task
@@ -107,19 +108,37 @@ def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
 @app.task(name="sohoa.reconcile")
 def reconcile() -> dict[str, Any]:
     """Re-send documents that show no sign of life: a task lost by the broker is not a
-    record lost."""
+    record lost.
+
+    A queued document is only re-sent when the queue is empty: while it holds messages, a
+    waiting document is most likely just waiting its turn.
+    """
     svc = services()
+    backlog = queue_backlog(svc.settings.task_queue)
     with unit_of_work(svc.sessions) as session:
-        stuck = list(stuck_documents(session, _stuck_after()))
+        stuck = list(
+            stuck_documents(
+                session,
+                timedelta(seconds=svc.settings.stuck_after),
+                include_queued=backlog == 0,
+            )
+        )
         mark_requeued(session, stuck)
     for document_id in stuck:
         enqueue_after_commit_safe(document_id)
     if stuck:
         log.warning("reconciler re-sent %d documents: %s", len(stuck), stuck[:20])
-    return {"requeued": stuck}
+    return {"requeued": stuck, "backlog": backlog}
 
 
-def _stuck_after():  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return timedelta(seconds=services().settings.stuck_after)
+def queue_backlog(queue: str) -> int | None:
+    """Messages waiting in the queue, or None when the broker cannot tell."""
+    try:
+        with app.connection_for_write() as conn:
+            declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+            return int(declared.message_count)
+    except Exception as exc:
+        if "NOT_FOUND" in str(exc):  # nobody has declared it yet: nothing is waiting
+            return 0
+        log.warning("cannot read the length of queue %s: %s", queue, exc)
+        return None
