@@ -9,7 +9,7 @@ SAMPLES := var/samples
 
 ## Digitize a generated sample batch on the embedded defaults (SQLite, var/objects, no broker server).
 run: system venv
-	$(PY) -m tests.data $(SAMPLES) --count 12 --bad
+	$(PY) -m tests.data $(SAMPLES) --count 12 --bad --truth-dir var/truth
 	$(SOHOA) digitize $(SAMPLES) --out var/out || test $$? -eq 3
 	@echo "records: var/objects/records/, JSON per input: var/out/"
 

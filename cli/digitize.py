@@ -275,7 +275,7 @@ def print_summary(console: Console, summary: Summary) -> None:
     table.add_column("Tệp")
     table.add_column("Trạng thái")
     table.add_column("Trang", justify="right")
-    table.add_column("Mã hồ sơ / lỗi")
+    table.add_column("Bản ghi / lỗi")
     for o in summary.outcomes:
         rec = o.record
         pages = str(rec.source.pages or "") if rec else ""

@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="choice of documents and order")
     parser.add_argument("--dpi", type=int, default=300, help="scan resolution (300)")
     parser.add_argument("--bad", action="store_true", help="also write the bad files")
+    parser.add_argument(
+        "--truth-dir",
+        type=Path,
+        help="put the manifests (truth.json, bad_files.json) here instead of among the scans, "
+        "so a digitizer pointed at OUTDIR sees only scans",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -39,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.bad:
         bad = write_bad_files(args.outdir / "bad")
         print(f"{len(bad)} bad files in {args.outdir / 'bad'}: {', '.join(sorted(bad))}")
+    if args.truth_dir is not None:
+        args.truth_dir.mkdir(parents=True, exist_ok=True)
+        for manifest in (args.outdir / TRUTH_FILE, args.outdir / "bad" / "bad_files.json"):
+            if manifest.exists():
+                manifest.replace(args.truth_dir / manifest.name)
+        print(f"manifests in {args.truth_dir}")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 
