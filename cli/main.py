@@ -90,22 +90,23 @@ def digitize(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
-def _celery_worker_argv(concurrency: int, beat: bool, loglevel: str) -> list[str]:
+def _celery_worker_argv(
+    concurrency: int, beat: bool, loglevel: str, queues: str = "all"
+) -> list[str]:
     from schemas.settings import get_settings
+    from worker.app import light_queue, ocr_queue
 
+    settings = get_settings()
+    names = {
+        "ocr": [ocr_queue(settings)],
+        "light": [light_queue(settings)],
+        "all": [ocr_queue(settings), light_queue(settings)],
+    }[queues]
     argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "worker.app",
-        "worker",
-        f"--concurrency={concurrency}",
-        f"--loglevel={loglevel}",
-        f"--queues={get_settings().task_queue}",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+        sys.executable, "-m", "celery", "-A", "worker.app", "worker",
+        f"--concurrency={concurrency}", f"--loglevel={loglevel}",
+        f"--queues={','.join(names)}", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
     if beat:
         argv.append("--beat")
     return argv
@@ -117,11 +118,16 @@ def worker(
     beat: Annotated[
         bool, typer.Option(help="Also run the periodic reconciler (exactly one per deployment)")
     ] = False,
+    queues: Annotated[
+        str, typer.Option(help="ocr (page extraction), light (publishing, reconciler) or all")
+    ] = "all",
     loglevel: str = "info",
 ) -> None:
     """Start a Celery worker for the pipeline."""
+    if queues not in ("ocr", "light", "all"):
+        raise typer.BadParameter("ocr, light or all", param_hint="--queues")
     _services()  # the schema must exist before the first task
-    argv = _celery_worker_argv(concurrency or (os.cpu_count() or 1), beat, loglevel)
+    argv = _celery_worker_argv(concurrency or (os.cpu_count() or 1), beat, loglevel, queues)
     os.execv(argv[0], argv)
 
 

@@ -16,6 +16,7 @@ from schemas.record import FINAL_STATES, Status
 from schemas.settings import Settings
 from store import unit_of_work
 from store.models import DocumentRow
+from worker.app import light_queue, ocr_queue
 from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +47,8 @@ class WorkerProcess:
         env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
         argv = [
             sys.executable, "-m", "celery", "-A", "worker.app", "worker",
-            "--concurrency=2", "--loglevel=info", f"--queues={settings.task_queue}",
+            "--concurrency=2", "--loglevel=info",
+            f"--queues={ocr_queue(settings)},{light_queue(settings)}",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@localhost",
         ]  # fmt: skip

@@ -13,6 +13,16 @@ from schemas.settings import Settings, get_settings
 app = Celery("sohoa", include=["worker.tasks"])
 
 
+def ocr_queue(settings: Settings) -> str:
+    """OCR work has its own queue, so light tasks (publishing, the reconciler) never wait
+    behind a 300-page scan."""
+    return f"{settings.task_queue}.ocr"
+
+
+def light_queue(settings: Settings) -> str:
+    return settings.task_queue
+
+
 def broker_folder(settings: Settings) -> Path | None:
     """The folder of the embedded filesystem broker, or None for a real broker."""
     url = settings.broker_url
@@ -54,7 +64,11 @@ def configure(celery: Celery, settings: Settings) -> None:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_default_queue=settings.task_queue,
+        task_default_queue=light_queue(settings),
+        task_routes={
+            "sohoa.process": {"queue": ocr_queue(settings)},
+            "sohoa.extract_range": {"queue": ocr_queue(settings)},
+        },
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,

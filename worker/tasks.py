@@ -16,7 +16,7 @@ from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
 from store.documents import mark_requeued, stuck_documents
 from worker import pipeline
-from worker.app import app
+from worker.app import app, ocr_queue
 from worker.services import services
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,9 @@ def process_document(self: Task, document_id: str) -> str:
         _guarded(
             self, document_id, lambda: pipeline.extract_pages(svc, document_id, plan.remaining)
         )
-        _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
-        return "done"
+        if pipeline.is_complete(svc, document_id):
+            publish_document.apply_async(args=[document_id])
+        return "extracted"
     for pages in chunks:
         extract_range.apply_async(args=[document_id, pages])
     return f"fanned out in {len(chunks)} parts"
@@ -100,9 +101,17 @@ def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
     svc = services()
     _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages))
     if pipeline.is_complete(svc, document_id):
-        _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
-        return "published"
+        # Two parts finishing together may both send it: publishing is idempotent.
+        publish_document.apply_async(args=[document_id])
     return "extracted"
+
+
+@app.task(bind=True, name="sohoa.publish", acks_late=True, reject_on_worker_lost=True)
+def publish_document(self: Task, document_id: str) -> str:
+    """Write the record's objects and make it final (on the light queue)."""
+    svc = services()
+    status = _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
+    return status.value if status else "nothing to publish"
 
 
 @app.task(name="sohoa.reconcile")
@@ -114,7 +123,7 @@ def reconcile() -> dict[str, Any]:
     waiting document is most likely just waiting its turn.
     """
     svc = services()
-    backlog = queue_backlog(svc.settings.task_queue)
+    backlog = queue_backlog(ocr_queue(svc.settings))
     with unit_of_work(svc.sessions) as session:
         stuck = list(
             stuck_documents(

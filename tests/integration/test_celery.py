@@ -27,7 +27,7 @@ from tests.data.samples import (
     write_tiff,
 )
 from tests.pdfutil import long_pdf
-from worker.app import app, configure
+from worker.app import app, configure, ocr_queue
 from worker.ingest import ingest_file
 from worker.services import Services
 
@@ -39,7 +39,7 @@ def queue_name() -> Iterator[str]:
     name = f"sohoa-test-{uuid.uuid4().hex[:8]}"
     yield name
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete(name)
+    client.delete(name, f"{name}.ocr")
     client.close()
 
 
@@ -186,8 +186,8 @@ def test_task_dropped_by_the_broker_is_rerun_by_the_reconciler(
     sample = write_digital_pdf(tmp_path / "lost.pdf", get_spec("bc-128-ubnd-xd"), max_pages=1)
     [doc_id] = _ingest(svc, [sample.path], _send)
     client = redis.Redis.from_url(REDIS_URL)
-    assert client.llen(svc.settings.task_queue) == 1
-    client.delete(svc.settings.task_queue)  # Redis lost the message
+    assert client.llen(ocr_queue(svc.settings)) == 1
+    client.delete(ocr_queue(svc.settings))  # Redis lost the message
     client.close()
     assert statuses(svc, [doc_id])[doc_id] is Status.queued
 
