@@ -136,22 +136,39 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     concurrency: Annotated[int, typer.Option(help="Worker processes; default: cores")] = 0,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run a worker with the reconciler (off when workers run elsewhere)",
+        ),
+    ] = True,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate/--no-migrate", help="Migrate the database first (off when a job does it)"
+        ),
+    ] = True,
 ) -> None:
     """Run the service on this machine: the API and a worker (with the reconciler)."""
     import uvicorn
 
-    _services()
-    worker_proc = subprocess.Popen(
-        _celery_worker_argv(concurrency or (os.cpu_count() or 1), True, "info")
-    )
+    if migrate:
+        _services()
+    worker_proc = None
+    if with_worker:
+        worker_proc = subprocess.Popen(
+            _celery_worker_argv(concurrency or (os.cpu_count() or 1), True, "info")
+        )
     try:
-        uvicorn.run("api.app:app", host=host, port=port)
+        uvicorn.run("api.app:app", host=host, port=port, proxy_headers=True)
     finally:
-        worker_proc.send_signal(signal.SIGTERM)
-        try:
-            worker_proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker_proc.kill()
+        if worker_proc is not None:
+            worker_proc.send_signal(signal.SIGTERM)
+            try:
+                worker_proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
 
 
 @db_app.command("upgrade")
