@@ -48,6 +48,7 @@ def configure(celery: Celery, settings: Settings) -> None:
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),  # else kombu writes ./control
             "store_processed": False,
         }
         schedule = folder / "beat-schedule"
