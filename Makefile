@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SOHOA  := $(VENV)/bin/sohoa
 SAMPLES := var/samples
 
-.PHONY: run test bench lint schema system venv venv-test clean
+.PHONY: run test bench lint schema system system-test venv venv-test deploy-check clean
 
 ## Digitize a generated sample batch on the embedded defaults (SQLite, var/objects, no broker server).
 run: system venv
@@ -36,15 +36,16 @@ system:
 system-test:
 	deploy/install-system.sh --test
 
-$(VENV)/bin/activate:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+## Python packages: the same script and lock (deploy/requirements.lock) as the container image.
+venv:
+	PYTHON=$(PYTHON) deploy/install-python.sh $(VENV) samples
 
-venv: $(VENV)/bin/activate
-	$(PY) -m pip install -q -e '.[samples]'
+venv-test:
+	PYTHON=$(PYTHON) deploy/install-python.sh $(VENV) test
 
-venv-test: $(VENV)/bin/activate
-	$(PY) -m pip install -q -e '.[test]'
+## Check the deployment files without Docker: compose config, Kubernetes schemas, yamllint, env docs.
+deploy-check: system-test venv-test
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_deploy.py
 
 clean:
 	rm -rf var bench/results

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Debian packages sohoa needs at run time (and, with --test, for its tests).
-# Installs only what is missing; used by `make run`, `make test` and the container image.
+# Installs only what is missing; used by `make run`, `make test` and the container image
+# (deploy/Dockerfile), so the image gets the same Tesseract, languages and fonts.
 set -euo pipefail
 
 packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2 fonts-dejavu-core
-          python3-venv qpdf)
+          qpdf)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(redis-server postgresql)
+  # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
+  packages+=(redis-server postgresql docker-compose)
 fi
+
+# python3-venv only where `python3 -m venv` cannot work: Debian's own Python ships ensurepip
+# (which venv needs for pip) in that package; the python:3.11 image and other self-built
+# Pythons have it built in. A missing python3 also lands here (python3-venv brings it).
+"${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do
