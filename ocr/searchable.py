@@ -1,5 +1,8 @@
 """Two-layer "searchable" PDFs: the page images untouched, plus invisible OCR text.
 
+Every output is given the shape of PDF/A-2b by ocr.pdfa (XMP identification, an sRGB output
+intent, nothing PDF/A forbids that can be removed), saved unencrypted, with a document ID.
+
 The text layer is drawn like Tesseract's own PDF renderer: text rendering mode
 3 (neither fill nor stroke) in a glyphless font (see _glyphless.py), one text
 matrix per word placed on the line's baseline, horizontally scaled (Tz) so the
@@ -26,6 +29,8 @@ from PIL import Image, ImageOps
 
 from ocr._glyphless import CHAR_WIDTH, add_glyphless_font, encode_text
 from ocr.hocr import HocrPage, Line
+from ocr.pdfa import make_pdfa
+from ocr.tounicode import fix_legacy_fonts
 
 __all__ = ["add_text_layer", "build_searchable_pdf", "image_page_pdf", "text_layer_pdf"]
 
@@ -50,10 +55,14 @@ _FLATTEN_RISE_PT = 2.0
 # the document's. Each part carries its own copy of the ~2.5 kB glyphless font.
 _PAGES_PER_PART = 8
 
+# qpdf writes a document ID, never compresses the XMP metadata stream, and with
+# encryption=False drops any owner-password encryption: all three as PDF/A wants.
 _SAVE_OPTIONS = {
     "object_stream_mode": pikepdf.ObjectStreamMode.generate,
     "compress_streams": True,
+    "encryption": False,
 }
+_PDFA_MAX_VERSION = "1.7"  # PDF/A-2 is based on PDF 1.7
 
 
 # --- text layer content -------------------------------------------------------
@@ -400,7 +409,9 @@ def _save_atomically(pdf: pikepdf.Pdf, out: Path) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
-        pdf.save(tmp_name, **_SAVE_OPTIONS)
+        # A PDF 2.0 original is written as 1.7: PDF/A-2 headers say 1.x.
+        version = {"force_version": _PDFA_MAX_VERSION} if pdf.pdf_version > "1.7" else {}
+        pdf.save(tmp_name, **_SAVE_OPTIONS, **version)
         os.replace(tmp_name, out)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -410,7 +421,7 @@ def _save_atomically(pdf: pikepdf.Pdf, out: Path) -> None:
 
 def _build_from_pdf(
     source: Path, hocr_for_page: Callable[[int], HocrPage | None], page_count: int, out: Path
-) -> None:
+) -> list[str]:
     # inherit_page_attributes=False: pages without OCR stay exactly as they were
     # (add_text_layer copes with inherited /Resources, /Rotate and boxes).
     with pikepdf.open(source, inherit_page_attributes=False) as pdf:
@@ -420,7 +431,10 @@ def _build_from_pdf(
             hocr = hocr_for_page(number)  # one page's hOCR alive at a time
             if hocr is not None:
                 add_text_layer(pdf, number - 1, hocr)
+        fix_legacy_fonts(pdf)  # TCVN3/VNI pages become searchable in Vietnamese
+        notes = make_pdfa(pdf)
         _save_atomically(pdf, out)
+    return notes
 
 
 def _write_image_part(
@@ -429,8 +443,8 @@ def _write_image_part(
     hocr_for_page: Callable[[int], HocrPage | None],
     numbers: range,
     dest: Path,
-) -> None:
-    """Write pages `numbers` (1-based frames of `im`), with text, to `dest`."""
+) -> list[str]:
+    """Write pages `numbers` (1-based frames of `im`), with text, to `dest` (PDF/A-shaped)."""
     frames = _frame_count(im)
     with pikepdf.new() as part:
         for number in numbers:
@@ -442,13 +456,16 @@ def _write_image_part(
             hocr = hocr_for_page(number)  # one page's hOCR alive at a time
             if hocr is not None:
                 add_text_layer(part, len(part.pages) - 1, hocr)
+        notes = make_pdfa(part)
         _save_atomically(part, dest)
+    return notes
 
 
 def _merge_files(parts: list[Path], out: Path) -> None:
     # pikepdf would copy every page's data into memory on the way (see above);
     # qpdf's own page merging reads each part lazily while writing, and closes
-    # and reopens files when there are many.
+    # and reopens files when there are many. The first part is the primary input:
+    # its catalog, with the PDF/A metadata and output intent, is the result's.
     out = Path(out).absolute()
     fd, tmp_name = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
     os.close(fd)
@@ -456,7 +473,7 @@ def _merge_files(parts: list[Path], out: Path) -> None:
         job = pikepdf.Job(
             [
                 "qpdf",
-                "--empty",
+                str(Path(parts[0]).absolute()),
                 "--object-streams=generate",
                 "--compress-streams=y",
                 "--pages",
@@ -477,23 +494,24 @@ def _merge_files(parts: list[Path], out: Path) -> None:
 
 def _build_from_image(
     source: Path, hocr_for_page: Callable[[int], HocrPage | None], page_count: int, out: Path
-) -> None:
+) -> list[str]:
     with Image.open(source) as im:
         frames = _frame_count(im)
         if frames != page_count:
             raise ValueError(f"{source} has {frames} frame(s), expected {page_count}")
         if page_count <= _PAGES_PER_PART:
-            _write_image_part(source, im, hocr_for_page, range(1, page_count + 1), out)
-            return
+            return _write_image_part(source, im, hocr_for_page, range(1, page_count + 1), out)
         # Long documents: parts of _PAGES_PER_PART pages go to temporary files
         # that qpdf then merges; memory holds at most one part's images.
+        notes: list[str] = []
         with tempfile.TemporaryDirectory(prefix="sohoa-searchable-") as tmp:
             parts = []
             for start in range(1, page_count + 1, _PAGES_PER_PART):
                 numbers = range(start, min(start + _PAGES_PER_PART, page_count + 1))
                 parts.append(Path(tmp) / f"part-{start:06d}.pdf")
-                _write_image_part(source, im, hocr_for_page, numbers, parts[-1])
+                notes += _write_image_part(source, im, hocr_for_page, numbers, parts[-1])
             _merge_files(parts, out)
+        return list(dict.fromkeys(notes))
 
 
 def build_searchable_pdf(
@@ -502,19 +520,22 @@ def build_searchable_pdf(
     hocr_for_page: Callable[[int], HocrPage | None],
     page_count: int,
     out: Path,
-) -> None:
-    """Write `out`: `source` with an invisible text layer on each OCRed page.
+) -> list[str]:
+    """Write `out`: `source` with an invisible text layer on each OCRed page, as PDF/A-2b.
 
     `hocr_for_page(n)` (n is 1-based) returns the page's hOCR, or None to leave
     the page as it is (e.g. a PDF page that kept its own text). PDFs keep every
     object of the original; images (TIFF frames, JPEG, PNG) become one page per
     frame. Pages are handled one at a time, so memory does not grow with
     `page_count`.
+
+    Returns what keeps the file from PDF/A-2b conformance (see ocr.pdfa), usually
+    nothing; such a file is still written, PDF/A-shaped.
     """
     source = Path(source)
     if media_type == PDF_MEDIA_TYPE:
-        _build_from_pdf(source, hocr_for_page, page_count, Path(out))
+        return _build_from_pdf(source, hocr_for_page, page_count, Path(out))
     elif media_type in IMAGE_MEDIA_TYPES:
-        _build_from_image(source, hocr_for_page, page_count, Path(out))
+        return _build_from_image(source, hocr_for_page, page_count, Path(out))
     else:
         raise ValueError(f"cannot build a searchable PDF from {media_type!r}")

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pikepdf
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr.errors import ExtractionError
@@ -17,7 +16,6 @@ from ocr.sniff import PDF, SUPPORTED
 from schemas.errors import ErrorCode
 
 DEFAULT_DPI = 300
-_EOF_WINDOW = 4096
 
 
 @dataclass
@@ -32,11 +30,14 @@ class PageImage:
 class TextLayer:
     """What a PDF page's own text layer says, with enough layout to judge it."""
 
-    text: str
-    char_count: int
-    text_area: float  # share of the page covered by the boxes of the characters
+    text: str  # NFC; legacy 8-bit encodings (TCVN3, VNI) already decoded
+    char_count: int  # characters other than white space
+    text_area: float  # share of the page inside the boxes of the text's lines
     image_area: float  # share of the page covered by images
-    chars: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    chars: list[dict[str, Any]] = field(default_factory=list, repr=False)  # PdfSource.chars
+    invisible: float = 0.0  # share of the characters drawn invisibly or under a page image
+    fonts: tuple[str, ...] = ()  # base font names of the text
+    encoding: str | None = None  # "tcvn3" or "vni" when the text was decoded from one
 
 
 class DocumentSource(AbstractContextManager["DocumentSource"]):
@@ -46,6 +47,10 @@ class DocumentSource(AbstractContextManager["DocumentSource"]):
     def text_layer(self, number: int) -> TextLayer | None:
         """The page's own text (PDF only); None when the page has none."""
         return None
+
+    def chars(self, number: int) -> list[dict[str, Any]]:
+        """The page's own characters with their positions (pdfplumber's dicts; PDF only)."""
+        return []
 
     def render(self, number: int, dpi: int) -> PageImage:
         raise NotImplementedError
@@ -68,6 +73,8 @@ def open_source(path: Path, media_type: str, *, max_pages: int, max_pixels: int)
         raise ExtractionError(ErrorCode.empty_file, "the file has no bytes")
     source: DocumentSource
     if media_type == PDF:
+        from ocr.pdfsource import PdfSource  # it builds on the classes above
+
         source = PdfSource(path, max_pixels=max_pixels)
     else:
         source = ImageSource(path, media_type, max_pixels=max_pixels)
@@ -81,109 +88,6 @@ def open_source(path: Path, media_type: str, *, max_pages: int, max_pixels: int)
             ErrorCode.too_many_pages, f"{count} pages, more than the limit of {max_pages}"
         )
     return source
-
-
-class PdfSource(DocumentSource):
-    media_type = PDF
-
-    def __init__(self, path: Path, *, max_pixels: int) -> None:
-        self.path = path
-        self.max_pixels = max_pixels
-        self.page_count = _check_pdf(path)
-        self._plumber: Any = None
-        self._pdfium: Any = None
-
-    def text_layer(self, number: int) -> TextLayer | None:
-        import pdfplumber
-
-        if self._plumber is None:
-            self._plumber = pdfplumber.open(self.path)
-        page = self._plumber.pages[number - 1]
-        try:
-            chars = [c for c in page.chars if c.get("text", "").strip()]
-            if not chars:
-                return None
-            text = page.extract_text() or ""
-            page_area = float(page.width * page.height) or 1.0
-            text_area = sum(
-                max(0.0, float(c["x1"] - c["x0"])) * max(0.0, float(c["bottom"] - c["top"]))
-                for c in chars
-            )
-            image_area = sum(
-                max(0.0, float(i["x1"] - i["x0"])) * max(0.0, float(i["bottom"] - i["top"]))
-                for i in page.images
-            )
-            return TextLayer(
-                text=normalize_text(text),
-                char_count=len(chars),
-                text_area=min(1.0, text_area / page_area),
-                image_area=min(1.0, image_area / page_area),
-                chars=chars,
-            )
-        except Exception as exc:  # pdfminer raises many types on hostile content streams
-            raise ExtractionError(
-                ErrorCode.corrupt_pdf, f"page {number}: the text layer cannot be read ({exc})"
-            ) from exc
-        finally:
-            page.close()
-
-    def render(self, number: int, dpi: int) -> PageImage:
-        import pypdfium2 as pdfium
-
-        try:
-            if self._pdfium is None:
-                self._pdfium = pdfium.PdfDocument(str(self.path))
-            page = self._pdfium[number - 1]
-            try:
-                width, height = page.get_size()  # points, as displayed (rotation applied)
-                scale = dpi / 72.0
-                pixels = width * scale * height * scale
-                if pixels > self.max_pixels:
-                    # A huge sheet (a map, a hostile MediaBox): render fewer dots, not more memory
-                    scale *= (self.max_pixels / pixels) ** 0.5
-                if width * scale < 1 or height * scale < 1:
-                    raise ExtractionError(ErrorCode.corrupt_pdf, f"page {number} has no area")
-                bitmap = page.render(scale=scale, may_draw_forms=True)
-                image = bitmap.to_pil().convert("RGB")
-                bitmap.close()
-            finally:
-                page.close()
-        except ExtractionError:
-            raise
-        except Exception as exc:
-            raise ExtractionError(
-                ErrorCode.corrupt_pdf, f"page {number} cannot be rendered ({exc})"
-            ) from exc
-        return PageImage(image=image, dpi=scale * 72.0)
-
-    def close(self) -> None:
-        if self._plumber is not None:
-            self._plumber.close()
-            self._plumber = None
-        if self._pdfium is not None:
-            self._pdfium.close()
-            self._pdfium = None
-
-
-def _check_pdf(path: Path) -> int:
-    """Page count of a PDF that can really be opened; typed errors for the rest."""
-    with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - _EOF_WINDOW))
-        tail = fh.read()
-    if b"%%EOF" not in tail:
-        # An interrupted copy: the pages past the cut are gone, and reading the rest as if
-        # it were the whole document would lose them silently.
-        raise ExtractionError(ErrorCode.corrupt_pdf, "the PDF is truncated (no end marker)")
-    try:
-        with pikepdf.open(path) as pdf:
-            return len(pdf.pages)
-    except pikepdf.PasswordError as exc:
-        raise ExtractionError(ErrorCode.encrypted_pdf, "the PDF needs a password to open") from exc
-    except Exception as exc:  # qpdf could not repair it
-        detail = str(exc).replace(str(path), "").strip(" :")  # no server paths in records
-        raise ExtractionError(
-            ErrorCode.corrupt_pdf, f"the PDF cannot be parsed ({detail})"
-        ) from exc
 
 
 class ImageSource(DocumentSource):

@@ -178,7 +178,9 @@ def publish(svc: Services, document_id: str) -> Status | None:
     source = local_original(objects, sha256)
     with tempfile.TemporaryDirectory(prefix="sohoa-publish-") as tmp:
         out = Path(tmp) / "searchable.pdf"
-        build_searchable_pdf(source, media_type, hocr_for_page, page_count, out)
+        problems = build_searchable_pdf(source, media_type, hocr_for_page, page_count, out)
+        if problems:  # the original has features PDF/A forbids that could not be removed
+            log.info("searchable PDF of %s is not strict PDF/A: %s", document_id, problems)
         objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
 
     # Classification plugs in here; until then its fields stay null and nothing is guessed.

@@ -25,7 +25,16 @@ from tests.data.defects import (
     rotate,
     skew,
 )
+from tests.data.layer_pdf import (
+    MixedSample,
+    write_labelled_scan,
+    write_ocr_layer_scan,
+    write_stamped_scan,
+    write_text_layer_mix,
+    write_unmapped_pdf,
+)
 from tests.data.layout import PageLayout, layout_document
+from tests.data.legacy_pdf import write_legacy_pdf
 from tests.data.metrics import cer, wer
 from tests.data.render import RenderedPage, render_pages
 from tests.data.specs import DocumentSpec, get_spec, load_specs
@@ -42,6 +51,7 @@ from tests.data.writers import (
 
 __all__ = [
     "DocumentSpec",
+    "MixedSample",
     "PageLayout",
     "RenderedPage",
     "Sample",
@@ -64,9 +74,15 @@ __all__ = [
     "write_bad_files",
     "write_digital_pdf",
     "write_jpeg",
+    "write_labelled_scan",
+    "write_legacy_pdf",
     "write_mixed_pdf",
+    "write_ocr_layer_scan",
     "write_png",
     "write_sample_batch",
     "write_scanned_pdf",
+    "write_stamped_scan",
+    "write_text_layer_mix",
     "write_tiff",
+    "write_unmapped_pdf",
 ]
