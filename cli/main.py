@@ -23,6 +23,8 @@ db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
 units_app = typer.Typer(help="Units (fonds) whose records are digitized.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
+records_app = typer.Typer(help="Digitized records.", no_args_is_help=True)
+app.add_typer(records_app, name="records")
 
 EXIT_SOME_FAILED = 3
 EXIT_USAGE = 2
@@ -208,6 +210,63 @@ def units_list() -> None:
     with unit_of_work(svc.sessions) as session:
         for unit in list_units(session):
             typer.echo(f"{unit.code}\t{unit.kind.value}\t{unit.name}")
+
+
+@records_app.command("show")
+def records_show(record_id: str) -> None:
+    """Print a record as JSON."""
+    from store import unit_of_work
+    from store.records import load_record
+
+    svc = _services()
+    with unit_of_work(svc.sessions) as session:
+        record = load_record(session, record_id)
+    if record is None:
+        typer.echo(f"no record {record_id}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(record.model_dump_json(indent=2))
+
+
+@records_app.command("correct")
+def records_correct(
+    record_id: str,
+    changes: Annotated[
+        list[str], typer.Argument(help="FIELD=VALUE, e.g. number=251/KH-UBND unit=phong-noi-vu")
+    ],
+    actor: Annotated[str, typer.Option(help="Who corrects (kept in the audit log)")] = "",
+) -> None:
+    """Correct document fields of a record; the machine's values are kept, and later records
+    of the same kind learn from it."""
+    from pydantic import ValidationError
+
+    from store import unit_of_work
+    from store.corrections import correct_document
+    from store.units import unit_exists
+
+    values: dict[str, str | None] = {}
+    for change in changes:
+        field, sep, value = change.partition("=")
+        if not sep or not field:
+            raise typer.BadParameter(f"{change!r}: use FIELD=VALUE")
+        values[field.strip()] = value.strip() or None
+    svc = _services()
+    who = actor or f"cli:{os.environ.get('USER', 'local')}"
+    try:
+        with unit_of_work(svc.sessions) as session:
+            if values.get("unit") and not unit_exists(session, values["unit"] or ""):
+                raise typer.BadParameter(f"unknown unit {values['unit']!r}")
+            doc = correct_document(session, record_id, values, actor=who)
+            version = doc.version
+    except KeyError:
+        typer.echo(f"no record {record_id}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except ValidationError as exc:
+        typer.echo(f"invalid value: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    from worker.pipeline import refresh_record_json
+
+    refresh_record_json(svc, record_id)
+    typer.echo(f"{record_id} corrected (version {version})")
 
 
 def main() -> None:

@@ -74,3 +74,12 @@ def decode_chars(chars: list[Char]) -> list[Char]:
             out.append(char)
     flush()
     return out
+
+
+def words_from_chars(chars: list[Char]) -> list[dict[str, Any]]:
+    """Words with their boxes (x0, top, x1, bottom in points, y down) from page characters."""
+    return [
+        {k: w[k] for k in ("text", "x0", "top", "x1", "bottom")}
+        for w in pdfplumber.utils.extract_words(chars, keep_blank_chars=False, use_text_flow=False)
+        if w["text"].strip()
+    ]

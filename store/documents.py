@@ -195,26 +195,48 @@ def mark_published(
     status: Status,
     document: dict[str, Any] | None,
     actor: str = "worker",
+    *,
+    classification: dict[str, Any] | None = None,
+    archive: dict[str, Any] | None = None,
+    unit: str | None = None,
 ) -> bool:
-    """Digitized (or needs_review): only from processing, so a late duplicate changes nothing."""
+    """Digitized (or needs_review): only from processing, so a late duplicate changes nothing.
+
+    `unit` is set only where the document has none (the uploader's choice wins).
+    """
     now = utcnow()
+    values: dict[str, Any] = dict(
+        status=status.value,
+        document=document,
+        classification=classification,
+        error_code=None,
+        error_message=None,
+        lease=None,
+        heartbeat_at=None,
+        digitized_at=now,
+        updated_at=now,
+        version=DocumentRow.version + 1,
+    )
+    if archive is not None:
+        values["archive"] = archive
     result = session.execute(
         update(DocumentRow)
         .where(DocumentRow.id == document_id, DocumentRow.status == Status.processing.value)
-        .values(
-            status=status.value,
-            document=document,
-            error_code=None,
-            error_message=None,
-            lease=None,
-            heartbeat_at=None,
-            digitized_at=now,
-            updated_at=now,
-            version=DocumentRow.version + 1,
-        )
+        .values(**values)
     )
+    if result.rowcount and unit is not None:
+        session.execute(
+            update(DocumentRow)
+            .where(DocumentRow.id == document_id, DocumentRow.unit_code.is_(None))
+            .values(unit_code=unit)
+        )
     if result.rowcount:
-        audit(session, actor, "document.digitized", document_id=document_id)
+        audit(
+            session,
+            actor,
+            "document.digitized" if status == Status.digitized else "document.needs_review",
+            document_id=document_id,
+        )
     return bool(result.rowcount)
 
 

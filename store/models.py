@@ -95,6 +95,8 @@ class DocumentRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     document: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # classification fields
     archive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: how the machine read it: header as read, confidence per field, review reasons
+    classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

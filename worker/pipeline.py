@@ -22,7 +22,7 @@ from ocr import (
     parse_hocr,
 )
 from schemas.errors import ErrorCode
-from schemas.record import Status
+from schemas.record import ArchiveInfo, Status
 from store import unit_of_work
 from store.documents import (
     Claim,
@@ -39,6 +39,7 @@ from store.documents import (
 )
 from store.models import DocumentRow
 from store.records import build_record
+from worker.classification import classification_record, classify_pages, unit_guess
 from worker.originals import forget_original, local_original
 from worker.services import Services
 
@@ -183,10 +184,14 @@ def publish(svc: Services, document_id: str) -> Status | None:
             log.info("searchable PDF of %s is not strict PDF/A: %s", document_id, problems)
         objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
 
-    # Classification plugs in here; until then its fields stay null and nothing is guessed.
-    status = Status.digitized
+    document, classification, unit, archive = _classify(svc, document_id, pages, source, media_type)
+    status = Status.needs_review if classification["needs_review"] else Status.digitized
     with unit_of_work(svc.sessions) as session:
-        if not mark_published(session, document_id, status, document=None):
+        published = mark_published(
+            session, document_id, status, document=document,
+            classification=classification, archive=archive, unit=unit,
+        )  # fmt: skip
+        if not published:
             return None
         session.flush()
         doc = session.get(DocumentRow, document_id, populate_existing=True)
@@ -198,11 +203,49 @@ def publish(svc: Services, document_id: str) -> Status | None:
     return status
 
 
+def _classify(
+    svc: Services, document_id: str, pages: list, source: Path, media_type: str
+) -> tuple[dict | None, dict, str | None, dict | None]:
+    """Document fields, what the machine read, a unit guess and the archive block.
+
+    A classifier error never loses the record: it goes to review with null fields.
+    """
+    try:
+        result = classify_pages(
+            svc, pages, hocr_key=hocr_key, document_id=document_id, source=source,
+            media_type=media_type,
+        )  # fmt: skip
+    except Exception as exc:
+        log.exception("classification of %s failed", document_id)
+        return (
+            None,
+            {"needs_review": True, "reasons": [f"classification failed: {exc}"]},
+            None,
+            None,
+        )
+    document = result.document.model_dump(mode="json")
+    archive = None
+    if result.document.secrecy:  # secret records are flagged for the API to restrict
+        archive = {**ArchiveInfo().model_dump(mode="json"), "mode": "03"}
+    return document, classification_record(result), unit_guess(result), archive
+
+
 def _put_record_json(svc: Services, record: dict) -> None:
     data = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
     svc.objects.put_bytes(
         record_key(record["id"], "record.json"), data, "application/json; charset=utf-8"
     )
+
+
+def refresh_record_json(svc: Services, document_id: str) -> None:
+    """Rewrite record.json after a change outside the pipeline (a correction)."""
+    with unit_of_work(svc.sessions) as session:
+        doc = session.get(DocumentRow, document_id)
+        if doc is None:
+            return
+        done = doc.status in (Status.digitized.value, Status.needs_review.value)
+        pages = list(pages_of(session, document_id)) if done else []
+        _put_record_json(svc, build_record(doc, pages).model_dump(mode="json"))
 
 
 def fail(svc: Services, document_id: str, code: ErrorCode, message: str) -> None:

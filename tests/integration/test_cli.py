@@ -108,3 +108,20 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     done = sohoa(args, tmp_path)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
+
+
+def test_correct_a_record_from_the_command_line(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    sample = write_digital_pdf(tmp_path / "in" / "a.pdf", get_spec("qd-86-ubnd-cn1"))
+    assert sohoa(["digitize", str(sample.path), "--out", "out"], work).returncode == 0
+    record_id = json.loads((work / "out" / "a.pdf.json").read_text())["id"]
+    done = sohoa(["records", "correct", record_id, "subject=Về việc thành lập Tổ công tác"], work)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(sohoa(["records", "show", record_id], work).stdout)
+    assert shown["document"]["subject"] == "Về việc thành lập Tổ công tác"
+    stored = work / "var" / "objects" / "records" / record_id / "record.json"
+    assert json.loads(stored.read_text())["document"]["subject"] == "Về việc thành lập Tổ công tác"
+    bad = sohoa(["records", "correct", record_id, "issued_on=2023-06-31"], work)
+    assert bad.returncode == 2 and "invalid value" in bad.stderr  # a 31 June is not a date
+    assert sohoa(["records", "correct", "nope", "number=1/QĐ"], work).returncode == 2

@@ -65,7 +65,9 @@ def test_scanned_and_digital_pdfs_become_stored_records(
         assert record.unit == "quan-bac-tu-liem"
         assert [p.method.value for p in record.pages] == [method]
         assert cer(sample.text, record.text or "") <= 0.02
-        assert record.document.type is None  # classification comes later: null, not guessed
+        read = record.document.model_dump(mode="json")
+        for field in ("type", "number", "issued_on", "signer"):  # what the page says
+            assert read[field] == sample.document[field], field
 
         prefix = f"records/{record.id}/"
         stored = json.loads(svc.objects.get_bytes(prefix + "record.json"))

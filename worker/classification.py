@@ -1,0 +1,92 @@
+"""The classification step of publishing: pages, word boxes and past corrections in, the
+record's document fields out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from classify import Classification, Correction, Hints, PageInput, WordBox, classify
+from ocr import parse_hocr
+from ocr.pdfchars import words_from_chars
+from ocr.sniff import PDF
+from ocr.sources import open_source
+from store.corrections import corrections
+from store.models import PageRow
+from store.units import list_units
+from worker.services import Services
+
+log = logging.getLogger(__name__)
+
+#: pages that get word boxes: the header is on the first, the signature on the last ones
+SIGNATURE_PAGES = 3
+#: a unit read off the header is recorded only this sure (the uploader's choice wins anyway)
+UNIT_CONFIDENCE = 0.9
+
+
+def classify_pages(
+    svc: Services,
+    pages: Sequence[PageRow],
+    *,
+    hocr_key: Any,
+    document_id: str,
+    source: Path,
+    media_type: str,
+) -> Classification:
+    count = len(pages)
+    boxed = {1} | set(range(max(1, count - SIGNATURE_PAGES + 1), count + 1))
+    inputs = []
+    pdf_source = None
+    try:
+        for page in pages:
+            words: list[WordBox] | None = None
+            width = height = None
+            if page.number in boxed and page.has_hocr:
+                hocr = parse_hocr(svc.objects.get_bytes(hocr_key(document_id, page.number)))
+                words = [
+                    WordBox(w.text, *w.bbox, line=i, confidence=w.confidence)
+                    for i, line in enumerate(hocr.lines)
+                    for w in line.words
+                ]
+                width, height = hocr.width, hocr.height
+            elif page.number in boxed and media_type == PDF:
+                if pdf_source is None:
+                    settings = svc.settings
+                    pdf_source = open_source(
+                        source, media_type, max_pages=settings.max_pages,
+                        max_pixels=settings.max_image_pixels,
+                    )  # fmt: skip
+                words = [
+                    WordBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
+                    for w in words_from_chars(pdf_source.chars(page.number))
+                ] or None
+            inputs.append(PageInput(page.number, page.text, words, width, height))
+    finally:
+        if pdf_source is not None:
+            pdf_source.close()
+    with svc.sessions() as session:
+        hints = Hints.from_corrections(
+            Correction(header=c["header"], fields=c["fields"], read=c["read"])
+            for c in corrections(session)
+        )
+        units = list_units(session)
+    return classify(inputs, units=units or None, hints=hints)
+
+
+def classification_record(result: Classification) -> dict[str, Any]:
+    """What is kept of the machine's reading, for review and for learning."""
+    return {
+        "header": result.header,
+        "unit": result.unit,
+        "unit_confidence": result.unit_confidence,
+        "field_confidence": result.field_confidence,
+        "needs_review": result.needs_review,
+        "reasons": result.reasons,
+        "read": result.document.model_dump(mode="json"),
+    }
+
+
+def unit_guess(result: Classification) -> str | None:
+    return result.unit if result.unit_confidence >= UNIT_CONFIDENCE else None
