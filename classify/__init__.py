@@ -1,4 +1,26 @@
 """Classification of Vietnamese administrative documents (Decree 30/2020/NĐ-CP).
 
-Reads the type, number, date, issuer, subject and signer off a digitized document.
+Reads the type, number, date, place, issuer, subject, signer and secrecy/urgency marks off a
+digitized document, with a confidence per field, and says when a person should review it.
+A pure library: it imports only `schemas` and third-party packages.
+
+    from classify import PageInput, WordBox, classify
+    result = classify([PageInput(1, text, words, width, height), ...])
+    result.document          # schemas.record.DocumentInfo
+    result.needs_review, result.reasons, result.field_confidence, result.unit
 """
+
+from classify.document import Classification, classify
+from classify.hints import Correction, Hints
+from classify.issuer import name_key
+from classify.layout import PageInput, WordBox
+
+__all__ = [
+    "Classification",
+    "Correction",
+    "Hints",
+    "PageInput",
+    "WordBox",
+    "classify",
+    "name_key",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tests.data.specs import MOTTO, NATIONAL_NAME, DocumentSpec
+from tests.data.specs import MOTTO, DocumentSpec
 from tests.data.typeset import Style, header_wrap, text_width, wrap
 
 MM = 72 / 25.4
@@ -216,13 +216,16 @@ def _header(spec: DocumentSpec, page: PageLayout) -> float:
     issuer = _centred(issuer_rows, "bold", 12, LEFT_CX, y) if issuer_rows else []
     left += issuer
     y_left = y + len(issuer_rows) * 12 * LEADING
-    if issuer:
+    if issuer and spec.header_rule:  # a typed rule is text, so it is in the truth
+        left += _centred([spec.header_rule], "regular", 12, LEFT_CX, y_left + 1.0)
+        y_left = _bottom(left) + 4.0
+    elif issuer:
         rule_len = max(line.width for line in issuer) * 0.4
         rule_y = _bottom(issuer) + 2.5
         page.rules.append(Rule(LEFT_CX - rule_len / 2, rule_y, LEFT_CX + rule_len / 2, rule_y))
         y_left = rule_y + 6.0
 
-    right = _centred([NATIONAL_NAME], "bold", 12, RIGHT_CX, TOP)
+    right = _centred([spec.national_name], "bold", 12, RIGHT_CX, TOP)
     right += _centred([MOTTO], "bold", 13, RIGHT_CX, TOP + 12 * LEADING)
     motto = right[-1]
     under_y = motto.baseline + 3.6

@@ -72,6 +72,10 @@ class DocumentSpec:
     urgency: str | None = None  # "KHẨN", "THƯỢNG KHẨN", "HỎA TỐC"
     secrecy: str | None = None  # "MẬT", "TỐI MẬT", "TUYỆT MẬT"
     source: str = "handwritten"
+    # Variants real archives have (see more_specs.py); the defaults draw the Decree-30 page.
+    date_text: str | None = None  # printed instead of the date: "ngày 24 / 7/ 1993"
+    header_rule: str | None = None  # a typed rule under the issuer ("-----*-----"), as text
+    national_name: str = NATIONAL_NAME  # "CỘNG HOÀ …" in the old tone placement
 
     @property
     def number_line(self) -> str:
@@ -81,8 +85,11 @@ class DocumentSpec:
     @property
     def date_line(self) -> str | None:
         """`Bắc Từ Liêm, ngày 29 tháng 5 năm 2023`, or None when there is none."""
-        if self.place is None or self.issued_on is None:
+        if self.place is None or (self.issued_on is None and self.date_text is None):
             return None
+        if self.date_text is not None:
+            return f"{self.place}, {self.date_text}"
+        assert self.issued_on is not None
         return f"{self.place}, {vietnamese_date(self.issued_on)}"
 
 

@@ -1,0 +1,294 @@
+"""`classify()`: the document block of a record from its pages, with a confidence per field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from classify.dates import parse_passed_date
+from classify.header import Header, find_marks, read_header
+from classify.hints import Hints
+from classify.issuer import (
+    locality,
+    match_unit,
+    proper_case,
+    restore_marks,
+    split_parent,
+    title_case,
+)
+from classify.layout import PageInput, Row, page_rows
+from classify.numbers import looks_misread, repair_type_part
+from classify.signer import SignerRead, read_signer
+from classify.subject import TitleRead, read_title
+from classify.text import fold
+from classify.types import lookup, type_from_abbreviation
+from schemas.record import DocumentInfo
+from schemas.unit import Unit
+from schemas.vocab import default_units
+
+#: a key field below this confidence sends the record to review. Chosen on the measured sets
+#: (tests/data/classify_eval.py): every wrong number read from OCR with word boxes scored
+#: below it, while right values read from old typed dates (0.70–0.80) pass.
+REVIEW_BELOW = 0.7
+KEY_FIELDS = ("type", "number", "issued_on", "issuer")
+#: how many pages from the end are searched for the signature block
+SIGNER_PAGES = 3
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What was read, how sure each field is (0–1), and whether a person should look."""
+
+    document: DocumentInfo
+    field_confidence: dict[str, float]
+    needs_review: bool
+    reasons: list[str] = field(default_factory=list)
+    unit: str | None = None  # code of the known unit that issued it
+    unit_confidence: float = 0.0
+    issuer_parent: str | None = None  # the body above the issuer (`Ủy ban nhân dân quận …`)
+    header: str | None = None  # the issuer block as read: the key `Hints` learn from
+
+
+def _ocr(base: float, engine: float | None) -> float:
+    """A field's confidence, lowered when the OCR engine was unsure of its words."""
+    if engine is None:
+        return base
+    return round(min(base, 0.45 + 0.55 * engine), 3)
+
+
+def _type(head: Header, title: TitleRead, hints: Hints | None) -> tuple[str | None, float, str]:
+    number = head.number
+    part = number.type_part if number else None
+    abbr = (hints.type_for(part) if hints else None) or type_from_abbreviation(part)
+    label = number.label if number else None
+    if title.title is not None:
+        t = title.title
+        if abbr is None or abbr == t.code:
+            return t.code, (0.99 if abbr else t.score), ""
+        return t.code, t.score - 0.3, f"title says {t.code}, symbol says {abbr}"
+    if label in ("luat", "phap lenh"):
+        return ("luat" if label == "luat" else "khac"), 0.85, "type from the number label"
+    if title.vv:  # `V/v` under the number is the công văn's own mark; `TTr` may be Thanh tra
+        return "cong_van", 0.95 if abbr is None else 0.8, ""
+    if abbr is not None:
+        return abbr, 0.85, "no title; type from the symbol"
+    if title.salutation:
+        return "cong_van", 0.85, ""
+    if number is not None and number.code_notation:
+        return "cong_van", 0.7, "no title, no V/v: a công văn by its symbol"
+    return None, 0.0, "no type title, no symbol"
+
+
+def _repair_symbol(head: Header, title: TitleRead, reasons: list[str]) -> None:
+    """`86/QĐĐ-UBND` under `QUYẾT ĐỊNH` is `86/QĐ-UBND`: one OCR error in the type part."""
+    vocab = lookup(title.title.code) if title.title else None
+    number = head.number
+    if number is None or vocab is None or not vocab.abbreviation:
+        return
+    if type_from_abbreviation(number.type_part) == vocab.code:
+        return
+    repaired = repair_type_part(number, vocab.abbreviation.split("-")[0])
+    if repaired is not None:
+        head.number = replace(repaired, fixed=True)
+        reasons.append("symbol's type part read as the title's abbreviation")
+
+
+def _issuer(
+    head: Header,
+    units: Sequence[Unit],
+    doc: dict[str, Any],
+    conf: dict[str, float],
+    reasons: list[str],
+) -> tuple[str | None, float, str | None]:
+    """Issuer, parent and known unit; the place is set right by the unit's name when they
+    differ by an OCR error. Returns (unit code, its confidence, parent as printed)."""
+    parent_lines, issuer_lines = split_parent(head.issuer_lines)
+    place = doc.get("place")
+    extra = [str(place)] if place else []
+    extra += _localities(tuple(u.name for u in units))
+    parent = restore_marks(" ".join(parent_lines), extra) or None
+    issuer = restore_marks(" ".join(issuer_lines), extra) or None
+    parent_out = proper_case(parent) if parent else None
+    if not issuer:
+        conf["issuer"] = 0.0
+        reasons.append("no issuer block")
+        return None, 0.0, parent_out
+    on = doc.get("issued_on")
+    found = match_unit(issuer, parent, units, on if isinstance(on, date) else None)
+    if found is None:
+        doc["issuer"] = proper_case(issuer)
+        conf["issuer"] = 0.85 if len(issuer.split()) >= 2 else 0.6
+        return None, 0.0, parent_out
+    doc["issuer"] = found.unit.name
+    conf["issuer"] = max(0.85, found.score)
+    by_code = {u.code: u for u in units}
+    up = by_code.get(found.unit.parent or "")
+    if up is not None and parent:
+        parent_out = up.name
+    if isinstance(place, str):
+        for known in (locality(found.unit.name), locality(up.name) if up else ""):
+            if known and place != known and fuzz.ratio(fold(place), fold(known)) >= 85:
+                doc["place"] = known  # `Đông Ngọc` read for the ward's `Đông Ngạc`
+                break
+    return found.unit.code, found.score, parent_out
+
+
+@lru_cache(maxsize=8)
+def _localities(names: tuple[str, ...]) -> list[str]:
+    return [locality(name) for name in names]
+
+
+def _body_start(rows: list[Row]) -> int:
+    """The first row after the header, title and subject."""
+    head = read_header(rows)
+    title = read_title(rows, head)
+    return max(head.last_row, title.title_row or 0) + title.subject_rows + 1
+
+
+def _signature(pages: Sequence[PageInput], first: list[Row], body: int) -> SignerRead:
+    """The signature block, searched from the last page; on page 1 only below row `body`.
+
+    When word boxes give no name, the page's plain text is read too: boxes mapped back onto
+    a skewed scan can interleave the name with the seal's stray marks.
+    """
+    for page in list(reversed(pages))[:SIGNER_PAGES]:
+        rows = first if page is pages[0] else page_rows(page)
+        found = read_signer(rows, body if page is pages[0] else 0)
+        if not found.name and page.words and page.text.strip():
+            plain = page_rows(PageInput(page.number, page.text))
+            again = read_signer(plain, _body_start(plain) if page is pages[0] else 0)
+            if again.name:
+                found.name, found.name_score, found.confidence = again.name, again.name_score, None
+                if not found.title:
+                    found.title, found.title_sure = again.title, again.title_sure
+        if found.name or found.title or found.authority:
+            return found
+    return SignerRead()
+
+
+def _number(head: Header, doc: dict[str, Any], conf: dict[str, float], why: list[str]) -> None:
+    number = head.number
+    if number is None:
+        conf["number"] = 0.0
+        why.append("no number line")
+        return
+    doc.update(number=number.number, code_number=number.code_number)
+    doc["code_notation"] = number.code_notation
+    conf["number"] = _ocr(0.85 if number.fixed else 0.97, head.number_confidence)
+    if looks_misread(number.code_notation):
+        conf["number"] = min(conf["number"], 0.6)
+        why.append("symbol looks misread")
+    if number.number is None:
+        conf["number"] = 0.0
+        why.append("number unreadable (handwritten or blank?)")
+
+
+def _date(
+    head: Header, pages: Sequence[PageInput], doc: dict[str, Any], conf: dict[str, float],
+    why: list[str],
+) -> None:  # fmt: skip
+    read = head.date
+    if read is not None and read.issued_on is not None:
+        doc["issued_on"] = read.issued_on
+        conf["issued_on"] = _ocr(0.85 if read.fixed else 0.97, head.date_confidence)
+    elif read is not None:
+        conf["issued_on"] = 0.0
+        why.append(f"date unreadable: {read.problem}")
+    else:  # a law prints no date line: the date it was passed is at its end
+        passed = parse_passed_date("\n".join(p.text for p in pages[-2:]))
+        conf["issued_on"] = 0.8 if passed else 0.0
+        doc["issued_on"] = passed
+        if passed is None:
+            why.append("no date line")
+    if read is not None and read.place:
+        doc["place"] = read.place
+        conf["place"] = _ocr(0.9, head.date_confidence)
+
+
+def classify(
+    pages: Sequence[PageInput],
+    *,
+    units: Sequence[Unit] | None = None,
+    hints: Hints | None = None,
+) -> Classification:
+    """Read type, number, date, place, issuer, subject, signer and marks off the pages.
+
+    `units` defaults to `schemas.vocab.default_units()`; `hints` come from past corrections.
+    A field that cannot be read stays null with confidence 0: nothing is made up.
+    """
+    units = default_units() if units is None else units
+    pages = sorted(pages, key=lambda p: p.number)
+    if not pages:
+        return Classification(DocumentInfo(), {}, True, ["no pages"])
+    doc: dict[str, Any] = {}
+    conf: dict[str, float] = {}
+    why: list[str] = []
+    rows = page_rows(pages[0])
+    head = read_header(rows)
+    abbr_hint = type_from_abbreviation(head.number.type_part) if head.number else None
+    title = read_title(rows, head, abbr_hint)
+
+    _repair_symbol(head, title, why)
+    code, conf["type"], reason = _type(head, title, hints)
+    if reason:
+        why.append(reason)
+    vocab = lookup(code) if code else None
+    if vocab is not None:
+        doc.update(type=code, type_label=vocab.name, archive_type_code=vocab.archive_code)
+    _number(head, doc, conf, why)
+    _date(head, pages, doc, conf, why)
+
+    header_text = " / ".join(head.issuer_lines) or None
+    unit_code, unit_conf, parent_out = _issuer(head, units, doc, conf, why)
+    hint = hints.header_for(header_text) if hints else None
+    if hint is not None:  # a person said what this header stands for
+        values, sure = hint[0].values, hint[1]
+        for key in ("issuer", "place"):
+            if values.get(key):
+                doc[key], conf[key] = values[key], sure
+        if "issuer_parent" in values:
+            parent_out = values["issuer_parent"]
+        if "unit" in values:
+            unit_code, unit_conf = values["unit"], sure
+
+    conf["subject"] = 0.0
+    if title.subject:
+        doc["subject"] = title.subject
+        conf["subject"] = _ocr(0.9 if title.subject_rows < 5 else 0.7, title.confidence)
+
+    body = max(head.last_row, title.title_row or 0) + title.subject_rows + 1
+    signer = _signature(pages, rows, body)
+    conf["signer"] = 0.0
+    if signer.name:
+        known = hints.signer_for(signer.name) if hints else None
+        doc["signer"] = known or signer.name
+        conf["signer"] = 0.95 if known else _ocr(signer.name_score, signer.confidence)
+    if signer.title:
+        doc["signer_title"] = title_case(signer.title)
+        conf["signer_title"] = 0.9 if signer.title_sure else 0.5
+
+    last = (title.title_row if title.title_row is not None else head.last_row + 6) + 1
+    marks = find_marks(rows, 0, last)
+    for kind in ("secrecy", "urgency"):  # no mark is the usual case, and sure if the header is
+        doc[kind] = marks.get(kind)
+        conf[kind] = 0.95 if kind in marks else (0.9 if head.national else 0.6)
+
+    low = [k for k in KEY_FIELDS if conf.get(k, 0.0) < REVIEW_BELOW]
+    why += [f"{k}: low confidence ({conf.get(k, 0.0):.2f})" for k in low]
+    key_conf = [conf.get(k, 0.0) for k in (*KEY_FIELDS, "subject", "signer")]
+    doc["confidence"] = round(sum(key_conf) / len(key_conf), 3)
+    return Classification(
+        document=DocumentInfo(**doc),
+        field_confidence={k: round(v, 3) for k, v in conf.items()},
+        needs_review=bool(low),
+        reasons=list(dict.fromkeys(why)),
+        unit=unit_code,
+        unit_confidence=round(unit_conf, 3),
+        issuer_parent=parent_out,
+        header=header_text,
+    )
