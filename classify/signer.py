@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from classify.layout import Row
 from classify.names import is_name_word, known_surname, repair_name
-from classify.text import fold, letters, squash
+from classify.text import fold, is_vietnamese, letters, squash
 
 _PREFIX = re.compile(r"(?<![^\W\d_])(TM|KT|TL|TUQ|Q|T/M|K/T)\s?[.,:;]\s?(?=[^\W\d_])")
 _TITLES_TEXT = (
@@ -105,6 +105,8 @@ def name_run(text: str) -> tuple[str, float] | None:
     if len(run) > 5:
         return None
     fixed = repair_name(run)
+    if not is_vietnamese("".join(fixed)):
+        return None  # `Hồñg`: a letter no name has, and no known name word to read it as
     score = 0.95 if fixed == run else 0.8
     before = " ".join(tokens[-2:])
     for rank in RANKS:
@@ -126,7 +128,7 @@ def _right_part(seg_text: str) -> str:
     label = re.match(r"^\W*n[a-z]i nh[a-z]n\s*[:;.]?", fold(text))
     if label:  # `Nơi nhận: 59. CHỦ TỊCH`: what follows the label is the right column's
         return text[label.end() :].strip()
-    if not text[:1].isalnum():
+    if text[:1] in "-+•*~–—=":  # a recipient item: `- UBND Thành phố; CHỦ TỊCH`
         cut = max(text.rfind(";"), text.rfind(":"), text.rfind("./."), text.rfind(". "))
         return text[cut + 1 :].strip(" .") if cut >= 0 else text
     if ";" in text:  # a recipient item that lost its dash: `Lãnh đạo đơn vị; PHÓ CHỦ TỊCH`
@@ -208,6 +210,8 @@ def read_signer(rows: list[Row], start: int = 0) -> SignerRead:
     out.authority = [ln for ln in lines if _PREFIX.match(ln)]
     titles = [ln for ln in lines if not _PREFIX.match(ln)]
     out.title = snap_title(titles[-1]) if titles else None
+    if out.title and not is_vietnamese(out.title):
+        out.title = None  # `€RÖ TỊCH`: too damaged to say which title it was
     if not lines:
         pass
     elif lines[-1].startswith("Q."):  # `Q. CHỦ TỊCH`: acting, that is the signer's title

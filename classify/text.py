@@ -116,3 +116,20 @@ def fix_digits(token: str) -> str | None:
 def is_rule(text: str) -> bool:
     """A printed rule or ornament (`-----*-----`, `___`, `~~`): no letters or digits."""
     return not any(ch.isalnum() for ch in text)
+
+
+# The marks Vietnamese writes with: tones, and the circumflex, breve and horn of â ă ê ô ơ ư.
+_VIETNAMESE_MARKS = set("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+
+
+def is_vietnamese(text: str) -> bool:
+    """Only letters Vietnamese is written with (`Ö`, `ñ`, `€` are OCR's, not a name's)."""
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        if ch in "đĐ":
+            continue
+        parts = unicodedata.normalize("NFD", ch)
+        if not (parts[0].isascii() and all(m in _VIETNAMESE_MARKS for m in parts[1:])):
+            return False
+    return True
