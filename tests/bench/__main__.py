@@ -137,6 +137,27 @@ def scanned_memory(work: Path, count: int) -> dict[str, float]:
     }
 
 
+def classification(_work: Path, count: int) -> dict[str, float]:
+    """Milliseconds per document of `classify` on generated documents with word boxes."""
+    from classify import classify
+    from tests.data.classify_eval import all_specs, truth_pages
+
+    specs = all_specs(generated=max(0, count - 17))[:count]
+    pages = [truth_pages(spec, boxes=True) for spec in specs]
+    times = []
+    for doc in pages:
+        start = time.perf_counter()
+        classify(doc)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "documents": len(times),
+        "mean_ms": round(sum(times) / len(times), 2),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
+        "max_ms": round(times[-1], 2),
+    }
+
+
 def _fresh(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -148,6 +169,7 @@ def main() -> None:
     parser.add_argument("--scanned", type=int, default=20, help="scanned pages vs tesseract")
     parser.add_argument("--digital", type=int, default=200, help="born-digital PDF pages")
     parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
+    parser.add_argument("--classify", type=int, default=137, help="documents to classify")
     args = parser.parse_args()
     _ = write_png  # the generator is imported for its fonts check at import time
     results: dict[str, object] = {
@@ -166,9 +188,10 @@ def main() -> None:
             ("scanned_vs_tesseract", scanned_pages, args.scanned),
             ("born_digital", born_digital, args.digital),
             ("scanned_memory", scanned_memory, args.memory),
+            ("classification", classification, args.classify),
         ):
             if count > 0:
-                print(f"… {name} ({count} pages)", flush=True)
+                print(f"… {name} ({count})", flush=True)
                 results[name] = fn(work, count)
                 print(json.dumps(results[name], indent=2), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
