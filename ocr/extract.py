@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+
+from PIL import Image
 
 from ocr.hocr import mean_confidence, parse_hocr
+from ocr.hocr_map import map_hocr
+from ocr.preprocess import Analysis, Prepared, analyse, make_ocr_image, skew_for
 from ocr.sources import DocumentSource, normalize_text
-from ocr.tesseract import recognize
+from ocr.tesseract import Recognized, detect_orientation, recognize
 from ocr.textlayer import judge
 from schemas.record import PageMethod
+
+#: a page whose mean word confidence is below this is flagged `low_confidence`. Measured
+#: on generated pages (tests/integration/test_ocr_quality.py and heavier defects): every
+#: page read with CER ≤ 4 % scored ≥ 0.908 (≥ 0.939 in the target conditions with `vie`);
+#: pages read with CER > 5 % scored 0.78–0.93, two thirds of them below 0.90.
+LOW_CONFIDENCE = 0.90
+#: below this the page may be turned the wrong way (pages read upside down score
+#: 0.41–0.45, the worst upright pages 0.78): Tesseract's OSD gets a say
+RECHECK_BELOW = 0.75
+#: OSD confidence needed to overrule the cheap orientation measure
+MIN_OSD_CONFIDENCE = 2.0
 
 
 @dataclass(frozen=True)
 class PageResult:
+    """One page's text. For an OCRed page, `rotation` is the clockwise quarter turn applied
+    before OCR (a page fed turned 90° clockwise gets 270), `skew` the tilt of its text lines
+    in degrees, counter-clockwise positive (it was straightened by turning it clockwise by
+    as much), and `hocr` the word boxes in the pixels of the page as rendered (the original
+    image), whatever was done to read it."""
+
     number: int
     text: str
     method: PageMethod
@@ -21,6 +43,15 @@ class PageResult:
     skew: float | None = None
     hocr: str | None = None  # word boxes of an OCRed page, in the page's displayed frame
     note: str = ""  # why this method was chosen
+    low_confidence: bool = False  # OCR confidence under LOW_CONFIDENCE: worth a human look
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class _Reading:
+    prepared: Prepared
+    recognized: Recognized
+    confidence: float | None
 
 
 def extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) -> PageResult:
@@ -37,15 +68,68 @@ def extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) ->
         )
     page = source.render(number, dpi)
     try:
-        result = recognize(page.image, lang=lang, dpi=page.dpi)
+        return ocr_page(page.image, page.dpi, number=number, lang=lang, note=verdict.reason)
     finally:
         page.image.close()
-    confidence = mean_confidence(parse_hocr(result.hocr))
+
+
+def _read(analysis: Analysis, rotation: int, lang: str) -> _Reading:
+    prepared = make_ocr_image(analysis, rotation, skew_for(analysis, rotation))
+    start = time.perf_counter()
+    recognized = recognize(prepared.image, lang=lang, dpi=prepared.dpi)
+    analysis.timings["ocr"] = analysis.timings.get("ocr", 0.0) + _ms(start)
+    return _Reading(prepared, recognized, mean_confidence(parse_hocr(recognized.hocr)))
+
+
+def _osd_rotation(analysis: Analysis) -> int | None:
+    start = time.perf_counter()
+    osd = detect_orientation(analysis.grey, dpi=analysis.dpi)
+    analysis.timings["osd"] = analysis.timings.get("osd", 0.0) + _ms(start)
+    if osd is None or osd.confidence < MIN_OSD_CONFIDENCE:
+        return None
+    return osd.rotate
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 1)
+
+
+def ocr_page(
+    image: Image.Image, dpi: float, *, number: int = 1, lang: str, note: str = ""
+) -> PageResult:
+    """OCR one page image: orientation, deskew, colour dropout and scale first; the hOCR
+    comes back in the pixels of `image`."""
+    analysis = analyse(image, dpi)
+    found = analysis.orientation
+    rotation, checked = found.rotation, False
+    if found.has_text and not found.certain:
+        told = _osd_rotation(analysis)
+        rotation, checked = (found.rotation if told is None else told), True
+    reading = _read(analysis, rotation, lang)
+    if found.has_text and not checked and (reading.confidence or 0.0) < RECHECK_BELOW:
+        # Readable text that reads badly: the page may be upside down after all.
+        turn = _osd_rotation(analysis)
+        if turn is not None and turn != rotation:
+            again = _read(analysis, turn, lang)
+            if (again.confidence or 0.0) > (reading.confidence or 0.0):
+                reading = again
+    plan = reading.prepared.plan
+    hocr = reading.recognized.hocr
+    if not plan.is_identity:
+        start = time.perf_counter()
+        hocr = map_hocr(hocr, plan.backward, image.size, dpi)
+        analysis.timings["map_hocr"] = _ms(start)
+    confidence = reading.confidence
+    low = confidence < LOW_CONFIDENCE if confidence is not None else found.has_text
     return PageResult(
         number=number,
-        text=normalize_text(result.text),
+        text=normalize_text(reading.recognized.text),
         method=PageMethod.ocr,
         confidence=round(confidence, 4) if confidence is not None else 0.0,
-        hocr=result.hocr,
-        note=verdict.reason,
+        rotation=plan.rotation,
+        skew=round(plan.skew, 2),
+        hocr=hocr,
+        note=note,
+        low_confidence=low,
+        timings=analysis.timings,
     )

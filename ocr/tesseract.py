@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +22,31 @@ PAGE_TIMEOUT_S = 600
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
+#: resolution orientation detection runs at: its confidence is as good as at 300 dpi, and
+#: the page has a quarter of the pixels
+OSD_DPI = 150.0
+_OSD_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_OSD_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Recognized:
     text: str
     hocr: str
 
 
-def recognize(image: Image.Image, *, lang: str, dpi: float, psm: int = 3) -> Recognized:
-    """OCR one page image: plain text and hOCR (word boxes, confidences) in a single run."""
+@dataclass(frozen=True)
+class Osd:
+    """Tesseract's orientation detection: `rotate` is the clockwise turn that makes the
+    page upright; `confidence` is Tesseract's (about 1 is a guess, 10 or more is sure)."""
+
+    rotate: int
+    confidence: float
+
+
+def _run(image: Image.Image, extension: str, lang: str, config: str) -> dict[str, str]:
+    """Run Tesseract on `image` (written as an uncompressed grey PGM); the output files'
+    text by extension."""
     # Write an uncompressed image ourselves: PNG compression of a 300 dpi page costs more
     # than a tenth of the OCR time and Tesseract would only decompress it again.
     grey = image if image.mode == "L" else image.convert("L")
@@ -38,17 +56,35 @@ def recognize(image: Image.Image, *, lang: str, dpi: float, psm: int = 3) -> Rec
         out = Path(tmp) / "page"
         try:
             pytesseract.pytesseract.run_tesseract(
-                str(path),
-                str(out),
-                extension="hocr txt",
-                lang=lang,
-                config=f"--dpi {round(dpi)} --psm {psm}",
+                str(path), str(out), extension=extension, lang=lang, config=config,
                 timeout=PAGE_TIMEOUT_S,
-            )
-            hocr = (Path(tmp) / "page.hocr").read_text(encoding="utf-8", errors="replace")
-            text = (Path(tmp) / "page.txt").read_text(encoding="utf-8", errors="replace")
+            )  # fmt: skip
+            return {
+                ext: (Path(tmp) / f"page.{ext}").read_text(encoding="utf-8", errors="replace")
+                for ext in extension.split()
+            }
         except pytesseract.TesseractNotFoundError as exc:
             raise RuntimeError("tesseract is not installed (Debian: tesseract-ocr)") from exc
         except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
             raise ExtractionError(ErrorCode.ocr_failed, f"tesseract failed: {exc}") from exc
-    return Recognized(text=text, hocr=hocr)
+
+
+def recognize(image: Image.Image, *, lang: str, dpi: float, psm: int = 3) -> Recognized:
+    """OCR one page image: plain text and hOCR (word boxes, confidences) in a single run."""
+    out = _run(image, "hocr txt", lang, f"--dpi {round(dpi)} --psm {psm}")
+    return Recognized(text=out["txt"], hocr=out["hocr"])
+
+
+def detect_orientation(image: Image.Image, *, dpi: float) -> Osd | None:
+    """Tesseract's OSD on a copy reduced to about OSD_DPI; None when it cannot tell (too
+    few letters) or fails."""
+    factor = max(1, round(dpi / OSD_DPI))
+    small = image.reduce(factor) if factor > 1 else image
+    try:
+        out = _run(small, "osd", "osd", f"--dpi {round(dpi / factor)} --psm 0")["osd"]
+    except ExtractionError:
+        return None  # "Too few characters": a blank or a picture page; nothing to turn
+    rotate, confidence = _OSD_ROTATE.search(out), _OSD_CONFIDENCE.search(out)
+    if rotate is None or confidence is None:
+        return None
+    return Osd(int(rotate.group(1)) % 360, float(confidence.group(1)))

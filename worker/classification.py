@@ -10,6 +10,7 @@ from typing import Any
 
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
 from ocr import parse_hocr
+from ocr.hocr_map import upright_hocr
 from ocr.pdfchars import words_from_chars
 from ocr.sniff import PDF
 from ocr.sources import open_source
@@ -44,7 +45,11 @@ def classify_pages(
             words: list[WordBox] | None = None
             width = height = None
             if page.number in boxed and page.has_hocr:
-                hocr = parse_hocr(svc.objects.get_bytes(hocr_key(document_id, page.number)))
+                raw = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
+                if page.rotation or page.skew:
+                    # stored boxes are in the scan's frame; layout wants the header on top
+                    raw = upright_hocr(raw, page.rotation, page.skew)
+                hocr = parse_hocr(raw)
                 words = [
                     WordBox(w.text, *w.bbox, line=i, confidence=w.confidence)
                     for i, line in enumerate(hocr.lines)

@@ -21,6 +21,7 @@ from ocr import (
     open_source,
     parse_hocr,
 )
+from ocr.extract import LOW_CONFIDENCE
 from schemas.errors import ErrorCode
 from schemas.record import ArchiveInfo, Status
 from store import unit_of_work
@@ -185,6 +186,10 @@ def publish(svc: Services, document_id: str) -> Status | None:
         objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
 
     document, classification, unit, archive = _classify(svc, document_id, pages, source, media_type)
+    unsure = [p.number for p in pages if p.method == "ocr" and (p.confidence or 0) < LOW_CONFIDENCE]
+    if unsure:  # OCR the engine itself doubts: a person should look at those pages
+        classification["needs_review"] = True
+        classification.setdefault("reasons", []).append(f"low OCR confidence on pages {unsure}")
     status = Status.needs_review if classification["needs_review"] else Status.digitized
     with unit_of_work(svc.sessions) as session:
         published = mark_published(
