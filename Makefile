@@ -20,7 +20,8 @@ test: system-test venv-test
 	$(PY) -m pytest
 
 ## Benchmarks: figures go to bench/results/.
-bench: system venv-test
+bench: venv-test
+	deploy/install-system.sh --bench
 	$(PY) -m tests.bench
 
 lint: venv-test

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages sohoa needs at run time (and, with --test, for its tests).
+# Debian packages sohoa needs at run time (with --test, for its tests; with --bench, for
+# the benchmark's references).
 # Installs only what is missing; used by `make run`, `make test` and the container image
 # (deploy/Dockerfile), so the image gets the same Tesseract, languages and fonts.
 set -euo pipefail
@@ -9,6 +10,10 @@ packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2 fo
 if [[ "${1:-}" == "--test" ]]; then
   # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
   packages+=(redis-server postgresql docker-compose)
+elif [[ "${1:-}" == "--bench" ]]; then
+  # the references `make bench` compares with: OCRmyPDF (with Ghostscript) and the script
+  # model of Vietnamese
+  packages+=(ocrmypdf ghostscript tesseract-ocr-script-viet)
 fi
 
 # python3-venv only where `python3 -m venv` cannot work: Debian's own Python ships ensurepip

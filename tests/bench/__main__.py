@@ -25,30 +25,32 @@ from tests.pdfutil import SPECS, long_pdf
 RESULTS = Path("bench/results")
 
 
-def _sohoa(args: list[str], workdir: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes, whole process tree) of one `sohoa` command."""
+def _sohoa(args: list[str], workdir: Path) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS of the whole process tree and of its largest process (bytes)
+    of one `sohoa` command."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", *args],
         cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    peak = _watch_rss(proc)
+    peak, single = _watch_rss(proc)
     seconds = time.monotonic() - start
     if proc.returncode not in (0, 3):
         raise RuntimeError(f"sohoa {' '.join(args)} exited {proc.returncode}")
-    return seconds, peak
+    return seconds, peak, single
 
 
-def _watch_rss(proc: subprocess.Popen) -> int:
-    peak = 0
+def _watch_rss(proc: subprocess.Popen) -> tuple[int, int]:
+    peak = single = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        total, largest = _tree_rss(proc.pid)
+        peak, single = max(peak, total), max(single, largest)
         time.sleep(0.2)
-    return peak
+    return peak, single
 
 
-def _tree_rss(root: int) -> int:
+def _tree_rss(root: int) -> tuple[int, int]:
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -61,12 +63,13 @@ def _tree_rss(root: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(pid)
-    total, stack = 0, [root]
+    total, largest, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        largest = max(largest, rss.get(pid, 0))
         stack.extend(children.get(pid, []))
-    return total
+    return total, largest
 
 
 def _tesseract_reference(pages: list[Path], out: Path, lang: str) -> float:
@@ -86,6 +89,39 @@ def _tesseract_reference(pages: list[Path], out: Path, lang: str) -> float:
     return time.monotonic() - start
 
 
+def _ocrmypdf_reference(pages: list[Path], work: Path) -> float | None:
+    """`ocrmypdf -l vie --jobs N` on an image-only PDF of the same pages (None if missing)."""
+    if shutil.which("ocrmypdf") is None:
+        print("ocrmypdf not installed: skipped (deploy/install-system.sh --bench)")
+        return None
+    import img2pdf
+
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / "pages.pdf"
+    source.write_bytes(img2pdf.convert([str(p) for p in pages]))
+    start = time.monotonic()
+    subprocess.run(
+        ["ocrmypdf", "-l", "vie", "--jobs", str(os.cpu_count() or 1), str(source),
+         str(work / "out.pdf")],
+        check=True, capture_output=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )  # fmt: skip
+    return time.monotonic() - start
+
+
+def scaling(work: Path, count: int) -> dict[str, float]:
+    """One long scanned document on one process and on one per core."""
+    pdf = long_pdf(work / "scaling" / f"scan-{count}.pdf", count, scanned=True)
+    one, _, _ = _sohoa(["digitize", "--workers", "1", str(pdf)], _fresh(work / "scale-1"))
+    cores = os.cpu_count() or 1
+    many, _, _ = _sohoa(["digitize", "--workers", str(cores), str(pdf)], _fresh(work / "scale-n"))
+    return {
+        "pages": count,
+        "seconds_1_process": round(one, 2),
+        f"seconds_{cores}_processes": round(many, 2),
+        "speedup": round(one / many, 2),
+    }
+
+
 def scanned_pages(work: Path, count: int) -> dict[str, float]:
     folder = work / "pages"
     pages: list[Path] = []
@@ -101,10 +137,20 @@ def scanned_pages(work: Path, count: int) -> dict[str, float]:
             pages.append(path)
         index += 1
     reference = _tesseract_reference(pages, work / "tesseract-out", "vie")
-    seconds, _ = _sohoa(["digitize", str(folder)], _fresh(work / "sohoa-scanned"))
+    ocrmypdf = _ocrmypdf_reference(pages, work / "ocrmypdf")
+    seconds, _, _ = _sohoa(["digitize", str(folder)], _fresh(work / "sohoa-scanned"))
     sohoa_ppm = count / seconds * 60
     tesseract_ppm = count / reference * 60
+    extra = {}
+    if ocrmypdf is not None:
+        ocrmypdf_ppm = count / ocrmypdf * 60
+        extra = {
+            "ocrmypdf_seconds": round(ocrmypdf, 2),
+            "ocrmypdf_pages_per_minute": round(ocrmypdf_ppm, 1),
+            "ratio_sohoa_to_ocrmypdf": round(sohoa_ppm / ocrmypdf_ppm, 3),
+        }
     return {
+        **extra,
         "pages": count,
         "sohoa_seconds": round(seconds, 2),
         "sohoa_pages_per_minute": round(sohoa_ppm, 1),
@@ -116,8 +162,16 @@ def scanned_pages(work: Path, count: int) -> dict[str, float]:
 
 def born_digital(work: Path, count: int) -> dict[str, float]:
     pdf = long_pdf(work / "digital" / f"digital-{count}.pdf", count, scanned=False)
-    seconds, peak = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-digital"))
+    seconds, peak, _ = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-digital"))
+    from ocr import extract_page, open_source
+
+    start = time.perf_counter()  # the text-layer step alone, one core
+    with open_source(pdf, "application/pdf", max_pages=10_000, max_pixels=10**9) as source:
+        methods = {extract_page(source, n, lang="vie", dpi=300).method for n in range(1, count + 1)}
+    extraction = time.perf_counter() - start
     return {
+        "extraction_pages_per_second_one_core": round(count / extraction, 1),
+        "extraction_methods": sorted(m.value for m in methods),
         "pages": count,
         "seconds": round(seconds, 2),
         "text_layer_pages_per_second": round(count / seconds, 2),
@@ -127,8 +181,9 @@ def born_digital(work: Path, count: int) -> dict[str, float]:
 
 def scanned_memory(work: Path, count: int) -> dict[str, float]:
     pdf = long_pdf(work / "scanned" / f"scanned-{count}.pdf", count, scanned=True)
-    seconds, peak = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-memory"))
+    seconds, peak, single = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-memory"))
     return {
+        "peak_rss_largest_process_mb": round(single / 2**20, 1),
         "pages": count,
         "file_mb": round(pdf.stat().st_size / 2**20, 1),
         "seconds": round(seconds, 2),
@@ -169,6 +224,7 @@ def main() -> None:
     parser.add_argument("--scanned", type=int, default=20, help="scanned pages vs tesseract")
     parser.add_argument("--digital", type=int, default=200, help="born-digital PDF pages")
     parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
+    parser.add_argument("--scaling", type=int, default=40, help="pages of the scaling scan")
     parser.add_argument("--classify", type=int, default=137, help="documents to classify")
     args = parser.parse_args()
     _ = write_png  # the generator is imported for its fonts check at import time
@@ -186,6 +242,7 @@ def main() -> None:
         work = Path(tmp)
         for name, fn, count in (
             ("scanned_vs_tesseract", scanned_pages, args.scanned),
+            ("scaling", scaling, args.scaling),
             ("born_digital", born_digital, args.digital),
             ("scanned_memory", scanned_memory, args.memory),
             ("classification", classification, args.classify),
