@@ -93,7 +93,7 @@ class PdfSource(DocumentSource):
             page = self._document()[number - 1]
             try:
                 width, height = page.get_size()  # points, as displayed (rotation applied)
-                scale = dpi / 72.0
+                scale = render_dpi(page, width, height, dpi) / 72.0
                 pixels = width * scale * height * scale
                 if pixels > self.max_pixels:
                     # A huge sheet (a map, a hostile MediaBox): render fewer dots, not more memory
@@ -117,6 +117,45 @@ class PdfSource(DocumentSource):
         if self._pdfium is not None:
             self._pdfium.close()
             self._pdfium = None
+
+
+#: a scan is never rendered below this, however coarse its image (preprocessing enlarges
+#: small text where measurements say it helps)
+MIN_SCAN_DPI = 100
+
+
+def render_dpi(page: Any, width: float, height: float, dpi: int) -> float:
+    """The resolution to render a page at: a scanned page at its image's own resolution
+    (never above `dpi`), anything else at `dpi`.
+
+    Rendering a 200 dpi scan at 300 dpi only interpolates its noise: measured on noisy
+    200 dpi scans, 4.3–4.8% CER at 300 dpi against 0.3–0.5% at their own resolution.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        native = _scan_dpi(page, width, height, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+    except Exception:  # an odd image object only costs the optimisation, never the page
+        native = None
+    if native is None:
+        return float(dpi)
+    return float(min(dpi, max(MIN_SCAN_DPI, native)))
+
+
+def _scan_dpi(page: Any, width: float, height: float, image_kind: int) -> float | None:
+    """Resolution of an image covering most of the page, or None when there is none."""
+    page_area = max(1e-6, width * height)
+    for image in page.get_objects(filter=[image_kind], max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        box_w, box_h = abs(right - left), abs(top - bottom)
+        if box_w * box_h < 0.5 * page_area:
+            continue
+        px_w, px_h = image.get_px_size()
+        if px_w <= 0 or px_h <= 0:
+            continue
+        # the larger sides match whichever way the image is turned on the page
+        return max(px_w, px_h) / (max(box_w, box_h) / 72.0)
+    return None
 
 
 def _check_pdf(path: Path) -> int:
