@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import routes_batches, routes_health, routes_records
+from api import routes_auth, routes_batches, routes_health, routes_records
 
 
 def create_app() -> FastAPI:
@@ -16,6 +16,7 @@ def create_app() -> FastAPI:
         docs_url="/api/v1/docs",
     )
     application.include_router(routes_health.router)
+    application.include_router(routes_auth.router)
     application.include_router(routes_batches.router)
     application.include_router(routes_records.router)
     return application

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
+from api.auth import BatchesReader, BatchesWriter, forbidden
 from api.deps import ServicesDep, SessionDep
 from schemas.batch import Batch
 from store import unit_of_work
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["batches"])
 @router.post("/batches", status_code=status.HTTP_202_ACCEPTED, response_model=Batch)
 def upload_batch(
     svc: ServicesDep,
+    principal: BatchesWriter,
     files: Annotated[list[UploadFile], File(description="The scanned files")],
     unit: Annotated[str | None, Form()] = None,
     dossier: Annotated[str | None, Form()] = None,
@@ -32,7 +34,11 @@ def upload_batch(
     """
     if not files:
         raise HTTPException(422, "no files")
-    actor = "api"
+    actor = principal.actor
+    if unit is None and principal.units is not None and len(principal.units) == 1:
+        (unit,) = principal.units  # a ward's staff upload for their ward
+    if not principal.may_use_unit(unit):
+        raise forbidden("not allowed to upload for this unit")
     with unit_of_work(svc.sessions) as session:
         if unit is not None and not unit_exists(session, unit):
             raise HTTPException(422, f"unknown unit {unit!r}")
@@ -57,9 +63,9 @@ def upload_batch(
 
 
 @router.get("/batches/{batch_id}", response_model=Batch)
-def get_batch(batch_id: str, session: SessionDep) -> Batch:
+def get_batch(batch_id: str, session: SessionDep, principal: BatchesReader) -> Batch:
     """Counts per state, pages done, and every file's entry."""
     summary = batch_summary(session, batch_id)
-    if summary is None:
+    if summary is None or not principal.may_use_unit(summary.unit):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such batch")
     return summary

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli.accounts import token_app, user_app
+
 app = typer.Typer(
     name="sohoa",
     help="Số hoá tài liệu lưu trữ — digitize the paper archive of a Vietnamese local government.",
@@ -25,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 records_app = typer.Typer(help="Digitized records.", no_args_is_help=True)
 app.add_typer(records_app, name="records")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 EXIT_SOME_FAILED = 3
 EXIT_USAGE = 2

@@ -45,6 +45,34 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Pages per extraction task when a document fans out"
     )
     task_queue: str = Field(default="sohoa", description="Celery queue name")
+    session_hours: int = Field(default=12, ge=1, le=720, description="Hours a web login lasts")
+    cookie_secure: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only"
+    )
+    zip_max_entries: int = Field(
+        default=10_000, ge=1, description="Files above which an uploaded zip is refused"
+    )
+    zip_max_size: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="Unpacked bytes above which an uploaded zip is refused",
+    )
+    download_redirect: bool = Field(
+        default=False,
+        description="Redirect S3 downloads to a presigned URL instead of streaming them",
+    )
+    download_url_ttl: int = Field(
+        default=300, ge=10, le=86400, description="Seconds a presigned download URL is valid"
+    )
+    webhook_timeout: int = Field(
+        default=10, ge=1, description="Seconds to wait for a webhook receiver"
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=30,
+        description="Deliveries of one webhook event before it is marked failed",
+    )
 
 
 @cache

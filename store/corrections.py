@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from schemas.record import DocumentInfo, Status
 from store.documents import audit
+from store.events import RecordEvent, record_changed
 from store.models import AuditRow, DocumentRow, utcnow
 
 CORRECT = "document.correct"
@@ -67,6 +68,7 @@ def correct_document(
             "read": read,
         },
     )
+    record_changed(session, document_id, RecordEvent.updated)
     return doc
 
 

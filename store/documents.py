@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorCode
 from schemas.record import FINAL_STATES, Status
+from store.events import RecordEvent, record_changed
 from store.ids import new_id
 from store.models import AuditRow, BatchEntryRow, BatchRow, DocumentRow, PageRow, utcnow
 
@@ -186,6 +187,7 @@ def mark_failed(
     )
     if result.rowcount:
         audit(session, actor, "document.failed", document_id=document_id, detail={"code": code})
+        record_changed(session, document_id, RecordEvent.failed)
     return bool(result.rowcount)
 
 
@@ -237,6 +239,7 @@ def mark_published(
             "document.digitized" if status == Status.digitized else "document.needs_review",
             document_id=document_id,
         )
+        record_changed(session, document_id, RecordEvent.digitized)
     return bool(result.rowcount)
 
 

@@ -106,6 +106,10 @@ class DocumentRow(Base):
     #: who holds the document while it is processed (a task id); a redelivered task takes it back
     lease: Mapped[str | None] = mapped_column(String(64))
     digitized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: copies of document fields that lists filter on (kept in step by store.events)
+    doc_type: Mapped[str | None] = mapped_column(String(40), index=True)
+    issued_on: Mapped[date | None] = mapped_column(Date, index=True)
+    secrecy: Mapped[str | None] = mapped_column(String(20))
 
     pages: Mapped[list[PageRow]] = relationship(
         back_populates="document", order_by="PageRow.number", cascade="all, delete-orphan"
@@ -163,3 +167,103 @@ class AuditRow(Base):
     document_id: Mapped[str | None] = mapped_column(String(26), index=True)
     batch_id: Mapped[str | None] = mapped_column(String(26))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class UserRow(Base):
+    """A person who logs in to the web interface."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    #: units the person works for; empty for supervisors and admins (every unit)
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """A bearer token for a service. Only its SHA-256 is stored: the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    #: units the token is limited to; null for every unit
+    units: Mapped[list[str] | None] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSessionRow(Base):
+    """A logged-in browser. The cookie holds a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class IdempotencyRow(Base):
+    """The answer to a request sent with an Idempotency-Key, so a retried upload returns the
+    first batch instead of making a second one."""
+
+    __tablename__ = "idempotency_keys"
+
+    actor: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    batch_id: Mapped[str | None] = mapped_column(String(26))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WebhookRow(Base):
+    """A subscription of another service to record events."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    #: key of the HMAC-SHA256 signature over each body
+    secret: Mapped[str] = mapped_column(String(200))
+    #: event names it wants (record.digitized, record.updated, record.failed)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    #: only events of records of these units; null for all
+    units: Mapped[list[str] | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one subscription: written in the transaction that changed the record
+    (an outbox), then delivered by a task with retries. An operator can see and replay it."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[str | None] = mapped_column(String(26))
+    body: Mapped[str] = mapped_column(Text)
+    #: pending, delivered, failed (gave up after the last retry)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

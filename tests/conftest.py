@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from schemas.auth import Scope
 from schemas.settings import Settings
-from store import ObjectStore, open_object_store
+from store import ObjectStore, open_object_store, unit_of_work
+from store.auth import create_token
 from store.migrate import prepare_database
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_moto_server
 from worker.services import Services
@@ -109,3 +111,15 @@ def svc(database_url: str, tmp_path: Path) -> Iterator[Services]:
     services = make_services(database_url, f"file://{tmp_path / 'objects'}")
     yield services
     services.close()
+
+
+ALL_SCOPES = tuple(s.value for s in Scope)
+
+
+def bearer(svc: Services, *scopes: str, units: list[str] | None = None) -> dict[str, str]:
+    """Headers of a new service token with `scopes` (default: every scope)."""
+    with unit_of_work(svc.sessions) as session:
+        token, _ = create_token(
+            session, f"test-{uuid.uuid4().hex[:6]}", scopes or ALL_SCOPES, units=units
+        )
+    return {"Authorization": f"Bearer {token}"}

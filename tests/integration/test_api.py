@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 import worker.services
 from api.app import app
 from schemas import Batch, Record, Status
+from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app
 from worker.app import configure
@@ -32,7 +33,7 @@ def client(svc: Services, tmp_path: Path) -> Iterator[TestClient]:
     celery_app.conf.task_always_eager = True  # a sent task runs here, at once
     worker.services._current = svc
     try:
-        with TestClient(app) as test_client:
+        with TestClient(app, headers=bearer(svc)) as test_client:
             yield test_client
     finally:
         worker.services._current = None
@@ -120,22 +121,31 @@ def test_serve_runs_api_and_worker_on_the_embedded_defaults(tmp_path: Path) -> N
                     break
             except httpx.TransportError:
                 time.sleep(0.5)
+        token = subprocess.run(
+            [sys.executable, "-m", "cli.main", "token", "create", "scanner",
+             "--scope", "batches:write", "--scope", "batches:read", "--scope", "records:read"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()[-1]  # fmt: skip
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{base}/api/v1/batches/x", timeout=5).status_code == 401
         png = write_png(tmp_path / "in" / "tb.png", get_spec("tb-45-pnv"))
         response = httpx.post(
             f"{base}/api/v1/batches",
             files=[("files", ("tb.png", png.path.read_bytes(), "image/png"))],
+            headers=auth,
             timeout=30,
         )
         assert response.status_code == 202, response.text
         batch_id = response.json()["id"]
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            batch = httpx.get(f"{base}/api/v1/batches/{batch_id}", timeout=5).json()
+            batch = httpx.get(f"{base}/api/v1/batches/{batch_id}", headers=auth, timeout=5).json()
             if batch["done"]:
                 break
             time.sleep(1)
         assert batch["done"], (tmp_path / "serve.log").read_text()[-3000:]
-        record = httpx.get(f"{base}/api/v1/records/{batch['entries'][0]['record_id']}").json()
+        record_url = f"{base}/api/v1/records/{batch['entries'][0]['record_id']}"
+        record = httpx.get(record_url, headers=auth, timeout=5).json()
         assert record["status"] == "digitized"
         assert record["pages"][0]["method"] == "ocr"
         assert (tmp_path / "var" / "objects" / "records" / record["id"] / "searchable.pdf").exists()

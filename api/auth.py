@@ -1,0 +1,102 @@
+"""Who is calling: bearer tokens for services, a session cookie for people in a browser.
+
+Every route but health declares what it needs with `Caller`, `require(scope)` or
+`require_role(role)`. A request without valid credentials gets 401; with credentials but not
+the right to the route, 403. A browser session must echo its CSRF token in the
+`X-CSRF-Token` header on every request that changes something (bearer tokens are not sent
+by browsers on their own, so they need none).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import ServicesDep
+from schemas.auth import Principal, Role, Scope
+from store import unit_of_work
+from store.auth import session_principal, token_principal
+
+SESSION_COOKIE = "sohoa_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Declared as security schemes so the OpenAPI document says how to authenticate.
+_bearer = HTTPBearer(auto_error=False, description="A service token from `sohoa token create`")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="A web session from POST /auth/login"
+)
+
+
+def unauthorized(detail: str = "authentication required") -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def forbidden(detail: str = "not allowed") -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+def current_principal(
+    request: Request,
+    svc: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    """The authenticated caller, or 401."""
+    with unit_of_work(svc.sessions) as session:
+        if bearer is not None:
+            principal = token_principal(session, bearer.credentials)
+            if principal is None:
+                raise unauthorized("invalid or expired token")
+        elif cookie:
+            principal = session_principal(session, cookie)
+            if principal is None:
+                raise unauthorized("session expired")
+        else:
+            raise unauthorized()
+    if cookie and bearer is None and request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+            raise forbidden("missing or wrong CSRF token")
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*scopes: Scope) -> Callable[[Principal], Principal]:
+    """A dependency: the caller, who must hold every one of `scopes`."""
+
+    def dependency(principal: Caller) -> Principal:
+        if not all(principal.has(s) for s in scopes):
+            raise forbidden("missing scope " + " ".join(s.value for s in scopes))
+        return principal
+
+    return dependency
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency for people's routes (users, plan): the caller's role is one of `roles`.
+    Admin tokens pass too: an operator may script administration."""
+
+    def dependency(principal: Caller) -> Principal:
+        if principal.role in roles or (Role.admin in roles and principal.has(Scope.admin)):
+            return principal
+        raise forbidden("not allowed for this role")
+
+    return dependency
+
+
+RecordsReader = Annotated[Principal, Depends(require(Scope.records_read))]
+RecordsWriter = Annotated[Principal, Depends(require(Scope.records_write))]
+BatchesReader = Annotated[Principal, Depends(require(Scope.batches_read))]
+BatchesWriter = Annotated[Principal, Depends(require(Scope.batches_write))]
+ReportsReader = Annotated[Principal, Depends(require(Scope.reports_read))]
+Admin = Annotated[Principal, Depends(require(Scope.admin))]

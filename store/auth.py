@@ -1,0 +1,269 @@
+"""Accounts, service tokens and web sessions.
+
+Passwords are hashed with Argon2id. Tokens and session ids are 256-bit random strings, so a
+plain SHA-256 of them is what is stored (a slow hash would add nothing but latency to every
+request); the plaintext is shown once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from schemas.auth import ROLE_SCOPES, Principal, Role, Scope, TokenOut, UserOut, parse_scopes
+from store.documents import audit
+from store.models import ApiTokenRow, UserRow, WebSessionRow, utcnow
+from store.units import unit_exists
+
+TOKEN_PREFIX = "sohoa_"
+#: a last-used time is written at most this often, so reads do not all become writes
+_TOUCH_EVERY = timedelta(minutes=5)
+
+_hasher = PasswordHasher()
+#: verified against when the user does not exist, so the answer takes as long either way
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class AuthError(Exception):
+    """A user or token cannot be created as asked (unknown unit, bad role, …)."""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_units(session: Session, units: Iterable[str]) -> list[str]:
+    result = sorted(set(units))
+    for code in result:
+        if not unit_exists(session, code):
+            raise AuthError(f"unknown unit {code!r}")
+    return result
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    units: Iterable[str] = (),
+    full_name: str | None = None,
+    actor: str = "cli",
+) -> UserRow:
+    username = username.strip()
+    if not username or len(username) > 100:
+        raise AuthError("a user name has 1 to 100 characters")
+    if len(password) < 8:
+        raise AuthError("a password has at least 8 characters")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise AuthError(f"user {username!r} exists")
+    unit_list = _check_units(session, units)
+    if role == Role.staff and not unit_list:
+        raise AuthError("staff work for at least one unit (--unit)")
+    user = UserRow(
+        username=username,
+        full_name=full_name,
+        password_hash=_hasher.hash(password),
+        role=role.value,
+        units=unit_list,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.create", detail={"username": username, "role": role.value})
+    return user
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
+    if len(password) < 8:
+        raise AuthError("a password has at least 8 characters")
+    user = session.scalar(select(UserRow).where(UserRow.username == username))
+    if user is None:
+        raise AuthError(f"no user {username!r}")
+    user.password_hash = _hasher.hash(password)
+    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
+    audit(session, actor, "user.password", detail={"username": username})
+
+
+def check_password(session: Session, username: str, password: str) -> UserRow | None:
+    """The active user with this name and password, or None (same time either way)."""
+    user = session.scalar(select(UserRow).where(UserRow.username == username))
+    hashed = user.password_hash if user is not None and user.active else _DUMMY_HASH
+    try:
+        _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def user_principal(user: UserRow, csrf_token: str | None = None) -> Principal:
+    role = Role(user.role)
+    return Principal(
+        kind="user",
+        name=user.username,
+        role=role,
+        scopes=ROLE_SCOPES[role],
+        units=frozenset(user.units or ()) if role == Role.staff else None,
+        csrf_token=csrf_token,
+    )
+
+
+def list_users(session: Session) -> Sequence[UserOut]:
+    rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
+    return [
+        UserOut(
+            username=r.username,
+            full_name=r.full_name,
+            role=Role(r.role),
+            units=list(r.units or []),
+            active=r.active,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+# --- service tokens --------------------------------------------------------------------------
+
+
+def create_token(
+    session: Session,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    units: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
+    actor: str = "cli",
+) -> tuple[str, ApiTokenRow]:
+    """A new token: (the plaintext, shown only now; its row)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AuthError("a token name has 1 to 100 characters")
+    try:
+        scope_set = parse_scopes(scopes)
+    except ValueError as exc:
+        raise AuthError(str(exc)) from None
+    if not scope_set:
+        raise AuthError("a token needs at least one scope")
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiTokenRow(
+        name=name,
+        token_hash=_digest(plaintext),
+        prefix=plaintext[: len(TOKEN_PREFIX) + 6],
+        scopes=sorted(s.value for s in scope_set),
+        units=None if units is None else _check_units(session, units),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "token.create",
+        detail={"token_id": row.id, "name": name, "scopes": row.scopes, "units": row.units},
+    )
+    return plaintext, row
+
+
+def token_principal(session: Session, plaintext: str) -> Principal | None:
+    """The caller a bearer token stands for, or None when it is unknown, revoked or expired."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
+        return None
+    row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(plaintext)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
+        session.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == row.id).values(last_used_at=now)
+        )
+    scopes = frozenset(Scope(s) for s in row.scopes if s in Scope._value2member_map_)
+    return Principal(
+        kind="token",
+        name=row.name,
+        scopes=scopes,
+        units=None if row.units is None else frozenset(row.units),
+    )
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
+    result = session.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount:
+        audit(session, actor, "token.revoke", detail={"token_id": token_id})
+    return bool(result.rowcount)
+
+
+def list_tokens(session: Session) -> Sequence[TokenOut]:
+    rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id)).all()
+    return [
+        TokenOut(
+            id=r.id,
+            name=r.name,
+            prefix=r.prefix,
+            scopes=[Scope(s) for s in r.scopes if s in Scope._value2member_map_],
+            units=r.units,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            last_used_at=r.last_used_at,
+            revoked=r.revoked_at is not None,
+        )
+        for r in rows
+    ]
+
+
+# --- web sessions ----------------------------------------------------------------------------
+
+
+def open_session(session: Session, user: UserRow, lifetime: timedelta) -> tuple[str, str]:
+    """A new browser session: (the cookie value, the CSRF token pages must echo)."""
+    session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = utcnow()
+    session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
+    session.add(
+        WebSessionRow(
+            id_hash=_digest(session_id),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    audit(session, f"user:{user.username}", "user.login")
+    return session_id, csrf
+
+
+def session_principal(session: Session, session_id: str) -> Principal | None:
+    if not session_id or len(session_id) > 200:
+        return None
+    row = session.get(WebSessionRow, _digest(session_id))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = session.get(UserRow, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user_principal(user, csrf_token=row.csrf_token)
+
+
+def close_session(session: Session, session_id: str) -> None:
+    session.execute(delete(WebSessionRow).where(WebSessionRow.id_hash == _digest(session_id)))
