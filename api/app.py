@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import routes_auth, routes_batches, routes_health, routes_records
+from api import routes_admin, routes_auth, routes_batches, routes_health, routes_records
 
 
 def create_app() -> FastAPI:
@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
     )
     application.include_router(routes_health.router)
     application.include_router(routes_auth.router)
+    application.include_router(routes_admin.router)
     application.include_router(routes_batches.router)
     application.include_router(routes_records.router)
     return application

@@ -124,17 +124,7 @@ def user_principal(user: UserRow, csrf_token: str | None = None) -> Principal:
 
 def list_users(session: Session) -> Sequence[UserOut]:
     rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
-    return [
-        UserOut(
-            username=r.username,
-            full_name=r.full_name,
-            role=Role(r.role),
-            units=list(r.units or []),
-            active=r.active,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    return [user_out(r) for r in rows]
 
 
 # --- service tokens --------------------------------------------------------------------------
@@ -215,20 +205,7 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
 
 def list_tokens(session: Session) -> Sequence[TokenOut]:
     rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id)).all()
-    return [
-        TokenOut(
-            id=r.id,
-            name=r.name,
-            prefix=r.prefix,
-            scopes=[Scope(s) for s in r.scopes if s in Scope._value2member_map_],
-            units=r.units,
-            created_at=r.created_at,
-            expires_at=r.expires_at,
-            last_used_at=r.last_used_at,
-            revoked=r.revoked_at is not None,
-        )
-        for r in rows
-    ]
+    return [token_out(r) for r in rows]
 
 
 # --- web sessions ----------------------------------------------------------------------------
@@ -267,3 +244,66 @@ def session_principal(session: Session, session_id: str) -> Principal | None:
 
 def close_session(session: Session, session_id: str) -> None:
     session.execute(delete(WebSessionRow).where(WebSessionRow.id_hash == _digest(session_id)))
+
+
+def update_user(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    role: Role | None = None,
+    units: Iterable[str] | None = None,
+    active: bool | None = None,
+    full_name: str | None = None,
+) -> UserRow:
+    """Change a person's role, units or state; disabling logs them out everywhere."""
+    user = session.scalar(select(UserRow).where(UserRow.username == username))
+    if user is None:
+        raise KeyError(username)
+    changes: dict[str, object] = {}
+    if role is not None and role.value != user.role:
+        changes["role"] = {"old": user.role, "new": role.value}
+        user.role = role.value
+    if units is not None:
+        new_units = _check_units(session, units)
+        if new_units != sorted(user.units or []):
+            changes["units"] = {"old": user.units, "new": new_units}
+            user.units = new_units
+    if full_name is not None and full_name != user.full_name:
+        changes["full_name"] = {"old": user.full_name, "new": full_name}
+        user.full_name = full_name
+    if active is not None and active != user.active:
+        changes["active"] = {"old": user.active, "new": active}
+        user.active = active
+    if Role(user.role) == Role.staff and not user.units:
+        raise AuthError("staff work for at least one unit")
+    if changes:
+        if "active" in changes or "role" in changes or "units" in changes:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
+        audit(session, actor, "user.update", detail={"username": username, "changes": changes})
+    return user
+
+
+def user_out(user: UserRow) -> UserOut:
+    return UserOut(
+        username=user.username,
+        full_name=user.full_name,
+        role=Role(user.role),
+        units=list(user.units or []),
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+def token_out(row: ApiTokenRow) -> TokenOut:
+    return TokenOut(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=[Scope(s) for s in row.scopes if s in Scope._value2member_map_],
+        units=row.units,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked=row.revoked_at is not None,
+    )
