@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from store.models import DocumentRow
+from store.webhooks import enqueue_event
 
 
 class RecordEvent(StrEnum):
@@ -40,3 +41,4 @@ def record_changed(session: Session, document_id: str, event: RecordEvent) -> No
     if doc is None:
         return
     sync_filter_columns(doc)
+    enqueue_event(session, event, document_id)  # webhooks: an outbox row per subscription

@@ -10,7 +10,7 @@ from celery.signals import worker_process_init
 
 from schemas.settings import Settings, get_settings
 
-app = Celery("sohoa", include=["worker.tasks"])
+app = Celery("sohoa", include=["worker.tasks", "worker.webhooks"])
 
 
 def ocr_queue(settings: Settings) -> str:
@@ -69,6 +69,7 @@ def configure(celery: Celery, settings: Settings) -> None:
         task_routes={
             "sohoa.process": {"queue": ocr_queue(settings)},
             "sohoa.extract_range": {"queue": ocr_queue(settings)},
+            "sohoa.webhooks.*": {"queue": light_queue(settings)},
         },
         task_serializer="json",
         accept_content=["json"],
@@ -76,6 +77,11 @@ def configure(celery: Celery, settings: Settings) -> None:
         worker_hijack_root_logger=False,
         beat_schedule={
             "reconcile": {"task": "sohoa.reconcile", "schedule": float(settings.reconcile_every)},
+            # due webhook deliveries whose message was lost (store/webhooks.py)
+            "webhooks": {
+                "task": "sohoa.webhooks.sweep",
+                "schedule": float(settings.reconcile_every),
+            },
         },
         beat_schedule_filename=str(schedule),
         timezone="UTC",
