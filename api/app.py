@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import routes_admin, routes_auth, routes_batches, routes_health, routes_records
+from api import (
+    metrics,
+    routes_admin,
+    routes_auth,
+    routes_batches,
+    routes_health,
+    routes_meta,
+    routes_records,
+    routes_webhooks,
+)
+from api.errors import install_error_handlers
 
 
 def create_app() -> FastAPI:
@@ -15,11 +25,16 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
     )
+    install_error_handlers(application)
     application.include_router(routes_health.router)
     application.include_router(routes_auth.router)
     application.include_router(routes_admin.router)
     application.include_router(routes_batches.router)
     application.include_router(routes_records.router)
+    application.include_router(routes_meta.router)
+    application.include_router(metrics.router)
+    application.add_middleware(metrics.MetricsMiddleware)
+    application.include_router(routes_webhooks.router)
     return application
 
 

@@ -1,14 +1,28 @@
-"""Liveness and readiness."""
+"""Liveness and readiness (open: load balancers and Kubernetes probes carry no token).
+
+`/readyz` answers 503 unless the database, the broker and object storage all answer. Each
+check is short (the broker's times out after a second); the answer names the part that
+failed and the kind of error, never a URL or a secret.
+"""
 
 from __future__ import annotations
 
+import tempfile
+
+import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import ServicesDep
+from schemas.settings import Settings
+from worker.app import broker_folder
 
-router = APIRouter()
+router = APIRouter(tags=["health"])
+
+#: seconds to wait for Redis in a readiness check
+BROKER_TIMEOUT = 1.0
+OK = "ok"
 
 
 @router.get("/healthz")
@@ -17,20 +31,51 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def check_broker(settings: Settings) -> str:
+    """`ok`, `error: <kind>`, or `not checked (<scheme>)` for brokers we cannot probe."""
+    url = settings.broker_url
+    scheme = url.partition("://")[0].lower()
+    if scheme in ("redis", "rediss"):
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT
+        )
+        try:
+            client.ping()
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+        finally:
+            client.close()
+        return OK
+    folder = broker_folder(settings)
+    if folder is not None:  # the embedded filesystem broker: its queue folder must be writable
+        queue = folder / "queue"
+        if not queue.is_dir():
+            return "error: broker folder missing"
+        try:
+            # Not named like a message (<n>_<id>.<queue>.msg): workers never pick it up.
+            with tempfile.NamedTemporaryFile(dir=queue, prefix=".sohoa-ready-"):
+                pass
+        except OSError as exc:
+            return f"error: {type(exc).__name__}"
+        return OK
+    return f"not checked ({scheme})"
+
+
 @router.get("/readyz")
 def readyz(svc: ServicesDep) -> JSONResponse:
-    """The database and object storage answer."""
+    """The database, the broker and object storage answer."""
     checks: dict[str, str] = {}
     try:
         with svc.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        checks["database"] = OK
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    checks["broker"] = check_broker(svc.settings)
     try:
         svc.objects.check()
-        checks["storage"] = "ok"
+        checks["storage"] = OK
     except Exception as exc:
         checks["storage"] = f"error: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    ready = not any(v.startswith("error") for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -1,20 +1,484 @@
-"""Digitized records."""
+"""One record and its resources: the record, its text, the searchable PDF, the original file,
+corrections (PATCH) and their history.
+
+Every route applies the visibility rule of `Principal.may_see`: a record the caller may not
+see answers exactly like a record that does not exist. Every read by a service token is
+written to the audit log (`record.read`, with what was read).
+
+Validators: the record's ETag is strong, `"<id>-v<version>-<updated µs>"`, and changes with
+every change of the record (including state changes that do not bump the version). The
+original's ETag is its SHA-256; the text's and PDF's are tied to the publication that wrote
+them (`digitized_at`), so a correction of the fields does not invalidate a cached PDF.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import logging
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Annotated, Any
 
-from api.auth import RecordsReader
-from api.deps import SessionDep
-from schemas.record import Record
-from store.records import load_record
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from api.auth import RecordsReader, require
+from api.deps import ServicesDep
+from api.downloads import (
+    PRIVATE,
+    StoredFile,
+    content_disposition,
+    etag_matches,
+    not_modified,
+    not_modified_response,
+    serve_object,
+)
+from schemas.auth import Principal, Scope
+from schemas.record import Record, SecrecyMark, Status, UrgencyMark
+from schemas.vocab import document_types
+from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
+from store.corrections import StaleVersion, correct_document, document_corrections
+from store.documents import audit, pages_of
+from store.models import DocumentRow
+from store.records import build_record
+from store.units import unit_exists
+from worker.pipeline import record_key, refresh_record_json
+from worker.services import Services
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
+#: the one answer for "does not exist" and "you may not see it"
+NOT_FOUND = "no such record"
+READ = "record.read"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
 
-@router.get("/records/{record_id}", response_model=Record)
-def get_record(record_id: str, session: SessionDep, principal: RecordsReader) -> Record:
-    record = load_record(session, record_id)
-    if record is None or not principal.may_see(record.unit, record.document.secrecy):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such record")
-    return record
+RecordsCorrector = Annotated[Principal, Depends(require(Scope.records_read, Scope.records_write))]
+
+_NOT_FOUND_DOC = {"description": "No such record, or not visible to the caller (same answer)"}
+_NOT_READY_DOC = {"description": "The record is not digitized (yet): no text or PDF"}
+_RANGE_DOCS: dict[int | str, dict[str, Any]] = {
+    206: {"description": "One byte range (`Range: bytes=a-b`, `bytes=a-`, `bytes=-n`)"},
+    304: {"description": "Not modified (If-None-Match / If-Modified-Since)"},
+    404: _NOT_FOUND_DOC,
+    416: {"description": "Range not satisfiable; `Content-Range: bytes */size`"},
+    503: {"description": "Object storage unavailable; retry later"},
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _micros(moment: datetime | None) -> int:
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def record_etag(doc: DocumentRow) -> str:
+    """Strong ETag of the record's JSON; If-Match on PATCH compares against it."""
+    return f'"{doc.id}-v{doc.version}-{_micros(doc.updated_at)}"'
+
+
+def _secrecy(doc: DocumentRow) -> str | None:
+    return doc.secrecy or (doc.document or {}).get("secrecy")
+
+
+def visible_document(session: Session, principal: Principal, record_id: str) -> DocumentRow:
+    """The document, or the same 404 whether it is missing or not visible to `principal`."""
+    doc = session.get(DocumentRow, record_id)
+    if doc is None or not principal.may_see(doc.unit_code, _secrecy(doc)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return doc
+
+
+def _require_content(doc: DocumentRow) -> None:
+    """Text and PDF exist once a record is digitized (or waits for review)."""
+    if doc.status in _HAS_CONTENT:
+        return
+    if doc.status == Status.failed.value:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "Tài liệu số hoá không thành công: chỉ có bản gốc (/original). "
+            "Digitizing failed: only the original is available.",
+        )
+    raise HTTPException(
+        status.HTTP_409_CONFLICT,
+        f"Tài liệu chưa số hoá xong (trạng thái: {doc.status}). "
+        f"The record is not digitized yet (status: {doc.status}).",
+    )
+
+
+def _log_read(
+    svc: Services, principal: Principal, doc_id: str, what: str, response: Response
+) -> None:
+    """Audit a read by a service (people's reads are not logged one by one)."""
+    if principal.kind != "token" or response.status_code >= 400:
+        return
+    detail: dict[str, Any] = {"what": what, "status": response.status_code}
+    if response.status_code == 206:
+        detail["range"] = response.headers.get("content-range")
+    with unit_of_work(svc.sessions) as session:
+        audit(session, principal.actor, READ, document_id=doc_id, detail=detail)
+
+
+def _missing_object() -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        "Không tìm thấy tệp trong kho lưu trữ. The file is missing from object storage.",
+    )
+
+
+def _storage_down() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "Kho lưu trữ tạm thời không truy cập được. Object storage is unavailable; retry later.",
+        headers={"Retry-After": "30"},
+    )
+
+
+def _record_response(doc: DocumentRow, pages: list | None = None) -> JSONResponse:
+    record = build_record(doc, pages)
+    return JSONResponse(
+        record.model_dump(mode="json"),
+        headers={"ETag": record_etag(doc), "Cache-Control": PRIVATE},
+    )
+
+
+def _send(request: Request, svc: Services, file: StoredFile, *, redirect: bool) -> Response:
+    """Redirect to a presigned URL (S3, when configured) or stream the object."""
+    try:
+        if redirect and svc.settings.download_redirect:
+            if not_modified(request, file.etag, file.last_modified):
+                return not_modified_response(file.etag, file.last_modified)
+            ttl = timedelta(seconds=svc.settings.download_url_ttl)
+            url = svc.objects.presigned_url(file.key, expires=ttl)
+            if url is not None:  # the folder backend has none: stream instead
+                return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+        return serve_object(request, svc.objects, file)
+    except ObjectNotFound as exc:
+        raise _missing_object() from exc
+    except StorageUnavailable as exc:
+        raise _storage_down() from exc
+
+
+# --- the record ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/records/{record_id}",
+    response_model=Record,
+    responses={304: {"description": "Not modified (If-None-Match)"}, 404: _NOT_FOUND_DOC},
+)
+def get_record(
+    record_id: str, request: Request, svc: ServicesDep, principal: RecordsReader
+) -> Response:
+    """The record (the contract of record.json), with a strong `ETag`.
+
+    Send the ETag back in `If-None-Match` to get 304 when nothing changed, and in
+    `If-Match` on PATCH to reject a stale write.
+    """
+    with unit_of_work(svc.sessions) as session:
+        doc = visible_document(session, principal, record_id)
+        etag = record_etag(doc)
+        if not_modified(request, etag, None):
+            response: Response = not_modified_response(etag, None)
+        else:
+            response = _record_response(doc)
+    _log_read(svc, principal, record_id, "record", response)
+    return response
+
+
+@router.get(
+    "/records/{record_id}/text",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Pages separated by form feed"},
+        409: _NOT_READY_DOC,
+        **_RANGE_DOCS,
+    },
+)
+def get_text(
+    record_id: str, request: Request, svc: ServicesDep, principal: RecordsReader
+) -> Response:
+    """The full text, UTF-8 (NFC), pages separated by a form feed (`\\f`)."""
+    with unit_of_work(svc.sessions) as session:
+        doc = visible_document(session, principal, record_id)
+        _require_content(doc)
+        file = StoredFile(
+            key=record_key(doc.id, "text.txt"),
+            media_type="text/plain; charset=utf-8",
+            etag=f'"{doc.id}-text-{_micros(doc.digitized_at)}"',
+            last_modified=doc.digitized_at,
+        )
+    try:
+        response = _send(request, svc, file, redirect=False)
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_404_NOT_FOUND:
+            raise
+        response = _text_from_pages(svc, record_id, file)  # text.txt lost: the DB has it
+    _log_read(svc, principal, record_id, "text", response)
+    return response
+
+
+def _text_from_pages(svc: Services, record_id: str, file: StoredFile) -> Response:
+    with unit_of_work(svc.sessions) as session:
+        text = "\f".join(p.text for p in pages_of(session, record_id))
+    return Response(
+        text.encode("utf-8"),
+        media_type=file.media_type,
+        headers={"ETag": file.etag, "Cache-Control": PRIVATE},
+    )
+
+
+@router.get(
+    "/records/{record_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The searchable PDF"},
+        307: {"description": "Redirect to a short-lived presigned URL (S3, when enabled)"},
+        409: _NOT_READY_DOC,
+        **_RANGE_DOCS,
+    },
+)
+def get_pdf(
+    record_id: str, request: Request, svc: ServicesDep, principal: RecordsReader
+) -> Response:
+    """The two-layer searchable PDF (page images with the recognised text beneath)."""
+    with unit_of_work(svc.sessions) as session:
+        doc = visible_document(session, principal, record_id)
+        _require_content(doc)
+        stem = PurePosixPath(doc.filename).stem or doc.id
+        file = StoredFile(
+            key=record_key(doc.id, "searchable.pdf"),
+            media_type="application/pdf",
+            etag=f'"{doc.id}-pdf-{_micros(doc.digitized_at)}"',
+            last_modified=doc.digitized_at,
+            disposition=content_disposition(f"{stem}.pdf", inline=True),
+        )
+    response = _send(request, svc, file, redirect=True)
+    _log_read(svc, principal, record_id, "pdf", response)
+    return response
+
+
+@router.get(
+    "/records/{record_id}/original",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The uploaded file"},
+        307: {"description": "Redirect to a short-lived presigned URL (S3, when enabled)"},
+        **_RANGE_DOCS,
+    },
+)
+def get_original(
+    record_id: str, request: Request, svc: ServicesDep, principal: RecordsReader
+) -> Response:
+    """The file as uploaded (also for a record whose digitizing failed); ETag = its SHA-256."""
+    with unit_of_work(svc.sessions) as session:
+        doc = visible_document(session, principal, record_id)
+        file = StoredFile(
+            key=original_key(doc.sha256),
+            media_type=doc.media_type or "application/octet-stream",
+            etag=f'"{doc.sha256}"',
+            last_modified=doc.created_at,
+            disposition=content_disposition(doc.filename or doc.id),
+        )
+    response = _send(request, svc, file, redirect=True)
+    _log_read(svc, principal, record_id, "original", response)
+    return response
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+def _text(max_length: int) -> Any:
+    return Field(default=None, max_length=max_length)
+
+
+class RecordPatch(BaseModel):
+    """Corrections: any subset of these fields. Absent fields are left alone; `null` clears a
+    field. `type_label`/`archive_type_code` follow `type`, `code_number`/`code_notation`
+    follow `number` unless given; the machine's `confidence` is not editable."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str | None = Field(default=None, description="A code of schemas/vocab/document_types")
+    number: str | None = _text(100)
+    code_number: str | None = _text(50)
+    code_notation: str | None = _text(100)
+    issued_on: date | None = None
+    place: str | None = _text(200)
+    issuer: str | None = _text(500)
+    subject: str | None = _text(4000)
+    signer: str | None = _text(200)
+    signer_title: str | None = _text(200)
+    secrecy: SecrecyMark | None = None
+    urgency: UrgencyMark | None = None
+    unit: str | None = Field(
+        default=None, max_length=64, description="Move the record to another unit"
+    )
+
+    @field_validator(
+        "number", "code_number", "code_notation", "place", "issuer", "subject", "signer",
+        "signer_title",
+    )  # fmt: skip
+    @classmethod
+    def _nfc_or_null(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError("control characters are not allowed")
+        return unicodedata.normalize("NFC", value) or None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in document_types():
+            raise ValueError("unknown document type code (see schemas/vocab/document_types.csv)")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_not_null(cls, value: str | None) -> str:
+        if not value:
+            raise ValueError("a record cannot be taken out of every unit")
+        return value
+
+    @field_validator("issued_on")
+    @classmethod
+    def _plausible_date(cls, value: date | None) -> date | None:
+        if value is not None and not date(1900, 1, 1) <= value <= date.today() + timedelta(1):
+            raise ValueError("issued_on must lie between 1900-01-01 and today")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields to set, with the ones that follow `type` and `number`."""
+        given = self.model_dump(exclude_unset=True)
+        if "type" in given:
+            known = document_types().get(given["type"] or "")
+            given["type_label"] = known.name if known else None
+            given["archive_type_code"] = known.archive_code if known else None
+        if "number" in given:
+            number = given["number"] or ""
+            head, slash, tail = number.partition("/")
+            given.setdefault("code_number", head.strip() or None)
+            given.setdefault("code_notation", tail.strip() or None if slash else None)
+        return given
+
+
+@router.patch(
+    "/records/{record_id}",
+    response_model=Record,
+    responses={
+        403: {"description": "Missing scope, or not allowed to move the record to that unit"},
+        404: _NOT_FOUND_DOC,
+        409: {"description": "The record is still being digitized or failed"},
+        412: {"description": "If-Match does not match the record's current ETag"},
+        422: {"description": "Unknown field, a value the contract does not allow, unknown unit"},
+    },
+)
+def patch_record(
+    record_id: str,
+    request: Request,
+    svc: ServicesDep,
+    principal: RecordsCorrector,
+    patch: Annotated[RecordPatch, Body()],
+) -> Response:
+    """Correct the document fields (and the unit). Audited: who, when, old and new value.
+
+    `If-Match` is optional but honoured: send the ETag of the GET you based the change on,
+    and a record changed since answers 412 instead of being overwritten. The answer is the
+    new record with its new ETag.
+    """
+    changes = patch.changes()
+    with unit_of_work(svc.sessions) as session:
+        _lock_for_writing(session, record_id)
+        doc = visible_document(session, principal, record_id)
+        if_match = request.headers.get("if-match")
+        if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
+            raise HTTPException(
+                status.HTTP_412_PRECONDITION_FAILED,
+                "Tài liệu đã bị sửa bởi người khác; hãy tải lại. "
+                "The record changed since you read it; GET it again.",
+            )
+        if doc.status not in _HAS_CONTENT:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"Chỉ sửa được tài liệu đã số hoá (trạng thái: {doc.status}). "
+                f"Only digitized records can be corrected (status: {doc.status}).",
+            )
+        new_unit = changes.get("unit")
+        if new_unit is not None and new_unit != doc.unit_code:
+            if not principal.may_use_unit(new_unit):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN, "not allowed to move records to this unit"
+                )
+            if not unit_exists(session, new_unit):
+                raise RequestValidationError(
+                    [{"type": "value_error", "loc": ("body", "unit"),
+                      "msg": f"unknown unit {new_unit!r}", "input": new_unit}]
+                )  # fmt: skip
+        try:
+            doc = correct_document(
+                session, record_id, changes, actor=principal.actor, expected_version=doc.version
+            )
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from exc
+        except StaleVersion as exc:  # cannot happen under the lock; kept as a safety net
+            raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from exc
+        session.flush()
+        response = _record_response(doc, list(pages_of(session, record_id)))
+    try:
+        refresh_record_json(svc, record_id)
+    except Exception:  # the correction is committed; record.json catches up on the next change
+        log.exception("record.json of %s not refreshed after a correction", record_id)
+    return response
+
+
+def _lock_for_writing(session: Session, record_id: str) -> None:
+    """Take the write lock before reading what If-Match is compared with.
+
+    A no-op UPDATE locks the row on PostgreSQL and takes the database's write lock on
+    SQLite (which has no SELECT … FOR UPDATE), so two corrections based on the same ETag
+    are serialized and the second one sees the first one's version: 412, not a lost update.
+    """
+    session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == record_id)
+        .values(version=DocumentRow.version)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class Correction(BaseModel):
+    at: datetime
+    actor: str = Field(description="`user:<name>` or `token:<name>`")
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+@router.get(
+    "/records/{record_id}/history",
+    response_model=list[Correction],
+    responses={404: _NOT_FOUND_DOC},
+)
+def get_history(record_id: str, svc: ServicesDep, principal: RecordsReader) -> Response:
+    """Corrections of the record, oldest first: who, when, which field, old and new value."""
+    with unit_of_work(svc.sessions) as session:
+        visible_document(session, principal, record_id)
+        items = [
+            Correction.model_validate(c).model_dump(mode="json")
+            for c in document_corrections(session, record_id)
+        ]
+    response = JSONResponse(items, headers={"Cache-Control": PRIVATE})
+    _log_read(svc, principal, record_id, "history", response)
+    return response

@@ -19,11 +19,13 @@ from typing import BinaryIO
 
 from store.objects import (
     TEMP_PREFIX,
+    BoundedReader,
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,
     StorageUnavailable,
     StoredOriginal,
+    check_range,
     copy_atomically,
     create_temp_file,
     fsync_dir,
@@ -148,6 +150,18 @@ class LocalObjectStore(ObjectStore):
         path = self._path(key)
         with self._reading(key):
             return path.open("rb")  # raises IsADirectoryError for a folder: not an object
+
+    def open_range(
+        self, key: str, start: int, length: int
+    ) -> contextlib.AbstractContextManager[BinaryIO]:
+        start, length = check_range(start, length)
+        f = self.open(key)
+        try:
+            f.seek(start)
+        except BaseException:
+            f.close()
+            raise
+        return BoundedReader.wrap(f, length)
 
     def local_path(self, key: str) -> Path | None:
         """The object's file itself (read it, do not modify it); ObjectNotFound if missing."""

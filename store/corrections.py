@@ -84,3 +84,22 @@ def corrections(session: Session, limit: int = 5000) -> Iterator[dict[str, Any]]
             "fields": {k: v["new"] for k, v in detail.get("changes", {}).items()},
             "read": detail.get("read") or {},
         }
+
+
+def document_corrections(
+    session: Session, document_id: str, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """One document's corrections, oldest first, one item per changed field:
+    ``{"at", "actor", "field", "old", "new"}``."""
+    rows = session.scalars(
+        select(AuditRow)
+        .where(AuditRow.action == CORRECT, AuditRow.document_id == document_id)
+        .order_by(AuditRow.id)
+        .limit(limit)
+    )
+    return [
+        {"at": row.at, "actor": row.actor, "field": field, "old": change.get("old"),
+         "new": change.get("new")}
+        for row in rows
+        for field, change in ((row.detail or {}).get("changes") or {}).items()
+    ]  # fmt: skip

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
@@ -222,6 +222,47 @@ def spool(stream: BinaryIO, out: BinaryIO, max_size: int | None) -> tuple[str, i
     return digest.hexdigest(), size
 
 
+# --- ranged reads -------------------------------------------------------------------------
+
+
+def check_range(start: int, length: int) -> tuple[int, int]:
+    """Validate the arguments of :meth:`ObjectStore.open_range`."""
+    if not isinstance(start, int) or not isinstance(length, int) or start < 0 or length < 0:
+        raise ValueError(f"a byte range needs start >= 0 and length >= 0, got {start}, {length}")
+    return start, length
+
+
+class BoundedReader(io.RawIOBase):
+    """At most ``length`` bytes of an underlying stream, which it closes when closed."""
+
+    def __init__(self, inner: BinaryIO, length: int) -> None:
+        self._inner = inner
+        self._left = length
+
+    @classmethod
+    def wrap(cls, inner: BinaryIO, length: int) -> BinaryIO:
+        reader = io.BufferedReader(cls(inner, length), buffer_size=CHUNK_SIZE)
+        return cast(BinaryIO, reader)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)[: self._left]
+        data = self._inner.read(len(view))
+        n = len(data)
+        view[:n] = data
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
 # --- the interface ------------------------------------------------------------------------
 
 
@@ -293,6 +334,26 @@ class ObjectStore(ABC):
 
         ObjectNotFound is raised by the call itself, before any ``with``.
         """
+
+    def open_range(
+        self, key: str, start: int, length: int
+    ) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A streaming reader of ``length`` bytes from offset ``start`` (HTTP Range requests).
+
+        The reader ends after ``length`` bytes, or earlier at the end of the object (a range
+        starting at or past the end yields nothing). ObjectNotFound is raised by the call.
+        This fallback skips ``start`` bytes by reading them; backends override it with a seek
+        (folder) or a ranged GET (S3).
+        """
+        start, length = check_range(start, length)
+        f = self.open(key)
+        try:
+            while start and (skipped := len(f.read(min(start, CHUNK_SIZE)))):
+                start -= skipped
+        except BaseException:
+            f.close()
+            raise
+        return BoundedReader.wrap(f, length)
 
     def get_bytes(self, key: str) -> bytes:
         with self.open(key) as f:

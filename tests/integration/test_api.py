@@ -44,7 +44,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "storage": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
 
 
 def test_upload_follow_and_fetch(client: TestClient, tmp_path: Path) -> None:
