@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.record import DocumentInfo, Status
+from schemas.record import ArchiveInfo, DocumentInfo, Status
 from store.documents import audit
 from store.events import RecordEvent, record_changed
 from store.models import AuditRow, DocumentRow, utcnow
@@ -52,6 +52,15 @@ def correct_document(
     if not changed:
         return doc
     doc.document = new
+    if "secrecy" in changed:
+        # a record marked secret is kept in access mode 03 (secret); unmarked, it is public
+        # unless someone had set another mode by hand
+        archive = dict(doc.archive or ArchiveInfo().model_dump(mode="json"))
+        if new["secrecy"]:
+            archive["mode"] = "03"
+        elif archive.get("mode") == "03":
+            archive["mode"] = "01"
+        doc.archive = archive
     if doc.status == Status.needs_review.value:
         doc.status = Status.digitized.value
     doc.version += 1

@@ -337,3 +337,18 @@ def test_concurrent_corrections_on_one_etag_one_wins(
     history = [c for c in client.get(f"{url}/history").json() if c["field"] == "place"]
     assert len(history) == 1
     assert client.get(url).json()["document"]["place"] == history[0]["new"]
+
+
+def test_marking_a_record_secret_sets_its_access_mode(
+    env: tuple[Services, TestClient], record_id: str
+) -> None:
+    svc, client = env
+    marked = client.patch(f"/api/v1/records/{record_id}", json={"secrecy": "mat"})
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["archive"]["mode"] == "03"
+    assert stored_record(svc, record_id)["archive"]["mode"] == "03"
+    reader = bearer(svc, "records:read")  # without records:secret it is gone
+    assert client.get(f"/api/v1/records/{record_id}", headers=reader).status_code == 404
+    unmarked = client.patch(f"/api/v1/records/{record_id}", json={"secrecy": None})
+    assert unmarked.json()["archive"]["mode"] == "01"
+    assert client.get(f"/api/v1/records/{record_id}", headers=reader).status_code == 200
