@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from cli.accounts import token_app, user_app
+from cli.upload import upload
 
 app = typer.Typer(
     name="sohoa",
@@ -94,6 +95,9 @@ def digitize(
         console.print(f"Bản ghi JSON: {out}")
     if summary.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+app.command()(upload)
 
 
 def _celery_worker_argv(

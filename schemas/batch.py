@@ -40,3 +40,36 @@ class Batch(BaseModel):
     pages_done: int = 0
     done: bool = False
     entries: list[BatchEntry] = Field(default_factory=list)
+    #: how the files came: api, cli, watch
+    source: str | None = None
+    #: who uploaded them, as the audit log names them
+    created_by: str | None = None
+    files: int = Field(default=0, description="Uploaded files (entries), rejected ones included")
+    pages_per_minute: float | None = Field(
+        default=None,
+        description="Pages of this batch's records extracted per minute since its first page "
+        "was done; null before two pages are done",
+    )
+    eta_seconds: int | None = Field(
+        default=None,
+        description="Estimated seconds until every record is final at the current pace; "
+        "null when unknown, 0 when done",
+    )
+
+
+class BatchPage(BaseModel):
+    """One page of batches, newest first; entries are left out (GET the batch for them)."""
+
+    items: list[Batch]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class BatchAction(BaseModel):
+    """The result of retrying or cancelling the records of a batch."""
+
+    batch: Batch
+    record_ids: list[str] = Field(
+        default_factory=list, description="Records the action changed (requeued or cancelled)"
+    )

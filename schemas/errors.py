@@ -22,6 +22,11 @@ class ErrorCode(StrEnum):
     ocr_failed = "ocr_failed"
     extraction_failed = "extraction_failed"
     internal_error = "internal_error"
+    cancelled = "cancelled"
+    corrupt_archive = "corrupt_archive"
+    archive_too_large = "archive_too_large"
+    encrypted_archive = "encrypted_archive"
+    unsafe_archive_entry = "unsafe_archive_entry"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -60,6 +65,23 @@ ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The content of the file could not be extracted",
     ),
     ErrorCode.internal_error: ("Lỗi hệ thống, hãy thử lại", "Internal error, please retry"),
+    ErrorCode.cancelled: ("Đã huỷ theo yêu cầu", "Cancelled on request"),
+    ErrorCode.corrupt_archive: (
+        "Tệp nén ZIP bị hỏng hoặc dùng cách nén không hỗ trợ",
+        "The ZIP archive is damaged or uses an unsupported compression method",
+    ),
+    ErrorCode.archive_too_large: (
+        "Tệp nén ZIP chứa quá nhiều tệp hoặc giải nén ra quá lớn",
+        "The ZIP archive holds too many files or unpacks to too many bytes",
+    ),
+    ErrorCode.encrypted_archive: (
+        "Tệp trong ZIP có mật khẩu, không mở được",
+        "The file inside the ZIP archive is protected by a password",
+    ),
+    ErrorCode.unsafe_archive_entry: (
+        "Mục trong tệp ZIP không an toàn (đường dẫn ra ngoài, liên kết hoặc tệp thiết bị)",
+        "Unsafe entry in the ZIP archive (a path leading outside it, a link or a device file)",
+    ),
 }
 
 

@@ -90,11 +90,65 @@ def _add_entry(
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: longest name kept for a stored document (bytes of UTF-8, the usual file-system limit)
+MAX_NAME_BYTES = 255
+#: longest name shown for a batch entry (characters; a path inside a zip may be long)
+MAX_SHOWN_CHARS = 1024
+
+
+def _text(name: str) -> str:
+    """NFC text that encodes to UTF-8: a lone surrogate (an undecodable byte of a file-system
+    name) becomes U+FFFD instead of failing the database write."""
+    name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return unicodedata.normalize("NFC", name)
+
+
+def fit_name(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """`name` cut to at most `max_bytes` of UTF-8, keeping its extension and whole characters."""
+    if len(name.encode("utf-8")) <= max_bytes:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext.encode("utf-8")) > 16:
+        stem, dot, ext = name, "", ""
+    room = max_bytes - len((dot + ext).encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip()
+    return (cut or "unnamed") + dot + ext
+
+
+def shown_filename(name: str) -> str:
+    """A name as given (folders kept) made safe to show and store: NFC, no control
+    characters, not endless."""
+    name = _CONTROL.sub("", _text(name)).strip() or "unnamed"
+    if len(name) > MAX_SHOWN_CHARS:
+        name = "…" + name[-(MAX_SHOWN_CHARS - 1) :]
+    return name
+
+
 def clean_filename(name: str) -> str:
-    """A file name safe to show and store: no folders, no control characters, NFC."""
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "unnamed"
-    return name[:255]
+    """A file name safe to show and store: no folders, no control characters, NFC, at most
+    255 bytes with its extension kept."""
+    name = _text(name.replace("\\", "/").split("/")[-1])
+    name = _CONTROL.sub("", name).strip() or "unnamed"
+    return fit_name(name)
+
+
+def reject_file(
+    svc: Services, batch_id: str, filename: str, code: ErrorCode, *, actor: str
+) -> Ingested:
+    """Give a file refused before storing (too large, an unsafe zip entry…) its own entry
+    with the reason, so the batch shows every file it was sent."""
+    shown_name = shown_filename(filename)
+    with unit_of_work(svc.sessions) as session:
+        _add_entry(session, batch_id, shown_name, EntryOutcome.rejected, error_code=code)
+        audit(
+            session,
+            actor,
+            "document.rejected",
+            batch_id=batch_id,
+            detail={"filename": shown_name, "code": code},
+        )
+    return Ingested(shown_name, EntryOutcome.rejected, None, None, code)
 
 
 def ingest_file(
@@ -112,7 +166,7 @@ def ingest_file(
 
     The record's unit and dossier are the batch's unless given.
     """
-    shown_name = unicodedata.normalize("NFC", filename)[:1024]
+    shown_name = shown_filename(filename)
     head = stream.read(SNIFF_BYTES)
     media_type = sniff_or_none(head)
     try:
@@ -121,19 +175,7 @@ def ingest_file(
             max_size=svc.settings.max_file_size,
         )
     except FileTooLarge:
-        with unit_of_work(svc.sessions) as session:
-            _add_entry(
-                session, batch_id, shown_name, EntryOutcome.rejected,
-                error_code=ErrorCode.file_too_large,
-            )  # fmt: skip
-            audit(
-                session,
-                actor,
-                "document.rejected",
-                batch_id=batch_id,
-                detail={"filename": shown_name, "code": ErrorCode.file_too_large},
-            )
-        return Ingested(shown_name, EntryOutcome.rejected, None, None, ErrorCode.file_too_large)
+        return reject_file(svc, batch_id, shown_name, ErrorCode.file_too_large, actor=actor)
 
     for _attempt in range(2):
         try:

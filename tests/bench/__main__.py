@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.bench.upload import upload_bench
 from tests.data.samples import get_spec, render_pages, write_png
 from tests.pdfutil import SPECS, long_pdf
 
@@ -226,6 +227,7 @@ def main() -> None:
     parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
     parser.add_argument("--scaling", type=int, default=40, help="pages of the scaling scan")
     parser.add_argument("--classify", type=int, default=137, help="documents to classify")
+    parser.add_argument("--upload", type=int, default=500, help="small files uploaded to a service")
     args = parser.parse_args()
     _ = write_png  # the generator is imported for its fonts check at import time
     results: dict[str, object] = {
@@ -246,6 +248,7 @@ def main() -> None:
             ("born_digital", born_digital, args.digital),
             ("scanned_memory", scanned_memory, args.memory),
             ("classification", classification, args.classify),
+            ("upload", upload_bench, args.upload),
         ):
             if count > 0:
                 print(f"… {name} ({count})", flush=True)
