@@ -23,6 +23,7 @@ from schemas.errors import ErrorCode, error_message
 from schemas.record import Status
 from store import FileTooLarge, after_commit, unit_of_work
 from store.documents import audit, find_by_sha256, next_entry_position, requeue
+from store.events import RecordEvent, record_changed
 from store.ids import new_id
 from store.models import BatchEntryRow, BatchRow, DocumentRow
 from worker.services import Services
@@ -273,4 +274,6 @@ def _record_upload(
         if code is None:
             doc_id = doc.id
             after_commit(session, lambda: enqueue(doc_id))
+        else:  # failed at the door: subscribers hear of it like any other failure
+            record_changed(session, doc.id, RecordEvent.failed)
         return Ingested(filename, EntryOutcome.accepted, doc.id, Status(doc.status), code)

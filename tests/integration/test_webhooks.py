@@ -820,3 +820,21 @@ def test_real_worker_delivers_after_commit_and_beat_sweeps(
         client = redis.Redis.from_url(REDIS_URL)
         client.delete(queue, f"{queue}.ocr")
         client.close()
+
+
+def test_a_file_refused_at_upload_is_announced_as_failed(
+    receiver: Receiver, client: TestClient
+) -> None:
+    client.post(
+        "/api/v1/webhooks",
+        json={"url": receiver.url(), "events": ["record.failed"], "units": ["phong-noi-vu"]},
+    )
+    answer = client.post(
+        "/api/v1/batches",
+        files=[("files", ("rong.pdf", b"", "application/pdf"))],
+        data={"unit": "phong-noi-vu"},
+    )
+    assert answer.status_code == 202, answer.text
+    record_id = answer.json()["entries"][0]["record_id"]
+    (got,) = receiver.requests
+    assert got.json["event"] == "record.failed" and got.json["record_id"] == record_id
