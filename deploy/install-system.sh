@@ -9,7 +9,8 @@ packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2 fo
           qpdf)
 if [[ "${1:-}" == "--test" ]]; then
   # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
-  packages+=(redis-server postgresql docker-compose)
+  # chromium: the browser tests drive Debian's Chromium through Playwright.
+  packages+=(redis-server postgresql docker-compose chromium)
 elif [[ "${1:-}" == "--bench" ]]; then
   # the references `make bench` compares with: OCRmyPDF (with Ghostscript) and the script
   # model of Vietnamese
