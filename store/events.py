@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from store.models import DocumentRow
+from store.search import index_document
 from store.webhooks import enqueue_event
 
 
@@ -41,4 +42,5 @@ def record_changed(session: Session, document_id: str, event: RecordEvent) -> No
     if doc is None:
         return
     sync_filter_columns(doc)
+    index_document(session, document_id)  # the search index, in the same transaction
     enqueue_event(session, event, document_id)  # webhooks: an outbox row per subscription

@@ -1,0 +1,324 @@
+"""The record list behind `GET /api/v1/records`: filters, keyset pagination, and search.
+
+Only the records the caller may see are ever read (`store.visibility.visible_to` is part of
+every query), so pages are full and nothing about hidden records leaks, snippets included.
+
+**The list without `q`** is in the order of the records' last change, `(updated_at, id)`
+ascending (`order="desc"`: newest change first). The cursor holds the `(updated_at, id)` of
+the last record of a page and the next page starts right after it — a keyset, not an offset —
+backed by the indexes `(updated_at, id)`, `(unit_code, updated_at, id)` and
+`(status, updated_at, id)`. Hence, in ascending order:
+
+* a record added while a client pages through the list comes later (its updated_at is the
+  newest), never skipped and never twice;
+* a record changed while a client pages moves to the end with its new updated_at: it is not
+  skipped; if the client had already seen it, it comes again with its new version.
+
+This is what incremental sync by other services relies on: page with `updated_since` until
+`next_cursor` is null, remember the largest `updated_at` received, next time start from it
+(`updated_since` is inclusive; records are recognised by `id` and `version`). A change is
+stamped when its transaction starts writing and becomes visible when it commits; to be safe
+against a transaction that commits while a client reads, start the next sync a minute
+before the remembered time — the overlap only repeats records.
+
+**Search (`q`)** orders by relevance (see `store.search`): the newest matches in blocks of
+`store.search.RANK_WINDOW`, each block ranked (exact diacritics, then metadata, then newest).
+The cursor holds the block's upper bound and the position in it; records added later are
+newer than every bound and never shift a later page. A record changed between two pages
+may move inside its block (search is not the tool for sync).
+
+A cursor is opaque (base64 of JSON) and tied to the filters and query it came from; a cursor
+that is malformed or belongs to another query raises `InvalidCursor` (422 in the API).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Row, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from schemas.auth import Principal
+from schemas.errors import ErrorCode, error_message
+from schemas.listing import RecordList, RecordListItem, Snippet
+from schemas.record import DocumentInfo, RecordError, Status
+from store.models import DocumentRow, PageRow
+from store.search import (
+    SNIPPET_PAGES,
+    SearchQuery,
+    parse_query,
+    ranked_block,
+    snippets,
+)
+from store.visibility import visible_to
+
+Order = Literal["asc", "desc"]
+MAX_LIMIT = 200
+_CURSOR_VERSION = 1
+
+
+class InvalidCursor(ValueError):
+    """A cursor that is not one of ours, or not for this query."""
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """Filters of the list; several values of one filter mean any of them."""
+
+    units: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    statuses: tuple[Status, ...] = ()
+    issued_from: date | None = None
+    issued_to: date | None = None
+    #: changed at or after this instant
+    updated_since: datetime | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.units:
+            out.append(DocumentRow.unit_code.in_(self.units))
+        if self.types:
+            out.append(DocumentRow.doc_type.in_(self.types))
+        if self.statuses:
+            out.append(DocumentRow.status.in_([s.value for s in self.statuses]))
+        if self.issued_from is not None:
+            out.append(DocumentRow.issued_on >= self.issued_from)
+        if self.issued_to is not None:
+            out.append(DocumentRow.issued_on <= self.issued_to)
+        if self.updated_since is not None:
+            out.append(DocumentRow.updated_at >= self.updated_since)
+        return out
+
+    def key(self) -> list[Any]:
+        return [
+            sorted(self.units),
+            sorted(self.types),
+            sorted(s.value for s in self.statuses),
+            self.issued_from,
+            self.issued_to,
+            self.updated_since,
+        ]
+
+
+def list_records(
+    session: Session,
+    principal: Principal,
+    filters: RecordFilters,
+    *,
+    q: str | None = None,
+    order: Order = "asc",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RecordList:
+    """One page of the records `principal` may see; with `q`, of those matching it."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    where = [visible_to(principal), *filters.clauses()]
+    if q is not None and q.strip():
+        query = parse_query(q)
+        fingerprint = _fingerprint("search", filters.key(), query)
+        if query is None:  # only punctuation: nothing can match
+            _decode(cursor, "s", fingerprint)
+            return RecordList(items=[])
+        return _search(session, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
+    fingerprint = _fingerprint("list", filters.key(), order)
+    return _list(session, where, order, limit, _decode(cursor, "l", fingerprint), fingerprint)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+#: what a list item shows (plain rows: no ORM objects to build for a page of 50)
+_ITEM_COLUMNS = (
+    DocumentRow.id,
+    DocumentRow.batch_id,
+    DocumentRow.unit_code,
+    DocumentRow.dossier,
+    DocumentRow.filename,
+    DocumentRow.media_type,
+    DocumentRow.size,
+    DocumentRow.page_count,
+    DocumentRow.status,
+    DocumentRow.error_code,
+    DocumentRow.error_message,
+    DocumentRow.document,
+    DocumentRow.version,
+    DocumentRow.created_at,
+    DocumentRow.updated_at,
+    DocumentRow.digitized_at,
+)
+
+
+def _list(
+    session: Session,
+    where: list[ColumnElement[bool]],
+    order: Order,
+    limit: int,
+    cursor: dict[str, Any] | None,
+    fingerprint: str,
+) -> RecordList:
+    key = tuple_(DocumentRow.updated_at, DocumentRow.id)
+    stmt = select(*_ITEM_COLUMNS).where(*where)
+    if cursor is not None:
+        after = tuple_(
+            literal(cursor["u"], DocumentRow.updated_at.type),
+            literal(cursor["i"], DocumentRow.id.type),
+        )
+        stmt = stmt.where(key > after if order == "asc" else key < after)
+    if order == "asc":
+        stmt = stmt.order_by(DocumentRow.updated_at.asc(), DocumentRow.id.asc())
+    else:
+        stmt = stmt.order_by(DocumentRow.updated_at.desc(), DocumentRow.id.desc())
+    rows = session.execute(stmt.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = _encode(
+            {"k": "l", "u": last.updated_at.isoformat(), "i": last.id, "f": fingerprint}
+        )
+    return RecordList(items=[_item(doc) for doc in rows], next_cursor=next_cursor)
+
+
+def _search(
+    session: Session,
+    query: SearchQuery,
+    where: list[ColumnElement[bool]],
+    limit: int,
+    cursor: dict[str, Any] | None,
+    fingerprint: str,
+) -> RecordList:
+    hi: str | None = cursor["h"] if cursor else None
+    after: tuple[int, str] | None = (cursor["t"], cursor["i"]) if cursor else None
+    picked: list[tuple[str, int, str]] = []  # (block bound, tier, id)
+    more = False
+    while True:
+        block = ranked_block(session, query, where, hi)
+        if not block.members:
+            break
+        if hi is None:
+            hi = max(m.id for m in block.members)  # later records never join this block
+        members = block.members
+        if after is not None:
+            tier, last = after
+            members = [m for m in members if m.tier > tier or (m.tier == tier and m.id < last)]
+        room = limit - len(picked)
+        picked.extend((hi, m.tier, m.id) for m in members[:room])
+        if len(picked) == limit:
+            more = len(members) > room or block.next_hi is not None
+            break
+        if block.next_hi is None:
+            break
+        hi, after = block.next_hi, None
+    next_cursor = None
+    if more:
+        bound, tier, last = picked[-1]
+        next_cursor = _encode({"k": "s", "h": bound, "t": tier, "i": last, "f": fingerprint})
+    # the rule again: under READ COMMITTED a record may have changed since it was picked
+    docs = {
+        d.id: d
+        for d in session.execute(
+            select(*_ITEM_COLUMNS).where(DocumentRow.id.in_([p[2] for p in picked]), *where)
+        )
+    }
+    ids = [p[2] for p in picked if p[2] in docs]
+    pages: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
+    if ids:
+        for doc_id, number, page_text in session.execute(
+            select(PageRow.document_id, PageRow.number, PageRow.text)
+            .where(PageRow.document_id.in_(ids), PageRow.number <= SNIPPET_PAGES)
+            .order_by(PageRow.document_id, PageRow.number)
+        ):
+            pages[doc_id].append((number, page_text))
+    items = []
+    for doc_id in ids:
+        found = snippets(pages[doc_id], query)
+        item = _item(docs[doc_id])
+        item.snippets = [Snippet(page=s.page, text=s.html) for s in found]
+        items.append(item)
+    return RecordList(items=items, next_cursor=next_cursor)
+
+
+def _item(doc: Row[Any]) -> RecordListItem:
+    error = None
+    if doc.error_code:
+        try:
+            code = ErrorCode(doc.error_code)
+        except ValueError:
+            code = ErrorCode.internal_error
+        error = RecordError(code=code, message=error_message(code), detail=doc.error_message)
+    return RecordListItem(
+        id=doc.id,
+        status=Status(doc.status),
+        unit=doc.unit_code,
+        batch_id=doc.batch_id,
+        dossier=doc.dossier,
+        filename=doc.filename,
+        media_type=doc.media_type,
+        size=doc.size,
+        pages=doc.page_count,
+        document=DocumentInfo.model_validate(doc.document or {}),
+        error=error,
+        version=doc.version,
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+        digitized_at=doc.digitized_at,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Cursors
+
+
+def _fingerprint(kind: str, filters: list[Any], extra: SearchQuery | str | None) -> str:
+    if isinstance(extra, SearchQuery):
+        extra = json.dumps([[list(t.tokens) for t in extra.terms], list(extra.exact)])
+    raw = json.dumps([kind, filters, extra], default=str, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _encode(payload: dict[str, Any]) -> str:
+    raw = json.dumps({"v": _CURSOR_VERSION, **payload}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def _decode(cursor: str | None, kind: str, fingerprint: str) -> dict[str, Any] | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("malformed cursor") from None
+    if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION or data.get("k") != kind:
+        raise InvalidCursor("not a cursor of this list")
+    if data.get("f") != fingerprint:
+        raise InvalidCursor("the cursor belongs to other filters or another query")
+    try:
+        if kind == "l":
+            updated = datetime.fromisoformat(data["u"])
+            if updated.tzinfo is None:
+                raise ValueError
+            return {"u": updated, "i": _id(data["i"])}
+        tier = data["t"]
+        if type(tier) is not int or not 0 <= tier <= 3:
+            raise ValueError
+        return {"h": _id(data["h"]), "t": tier, "i": _id(data["i"])}
+    except (KeyError, TypeError, ValueError):
+        raise InvalidCursor("malformed cursor") from None
+
+
+def _id(value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 40:
+        raise ValueError
+    return value
+
+
+__all__: Sequence[str] = ["InvalidCursor", "RecordFilters", "list_records"]

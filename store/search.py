@@ -1,0 +1,963 @@
+"""Full-text search over records that ignores diacritics and case, the same on PostgreSQL and
+SQLite.
+
+Folding happens here, in Python, the same way for the index and for the query, so both
+databases see the same tokens and give the same results:
+
+* `fold` turns text into lower case without diacritics (`Quyết Định` → `quyet dinh`,
+  `Đ`/`đ` → `d`), one character for one character; combining marks and invisible format
+  characters are dropped (`fold_with_offsets` maps positions back, for highlighting).
+* A token is a run of letters and digits of the folded text (`251/KH-UBND` → `251 kh ubnd`),
+  cut at `MAX_TOKEN_CHARS`.
+* A token's *exact* form is its lower case with the diacritics kept (`quyết`). Each document
+  stores the exact forms that carry diacritics, so that records having the very words a
+  query was typed with rank first.
+
+What one searchable record stores (digitized or needs_review; a failed or queued record has
+nothing to search), built by `build_entry`:
+
+* `stream`: the folded tokens in order, at positions 1, 2, …: the metadata fields (number,
+  type, subject, issuer, signer, …, file name, dossier) then every page, with one empty
+  position between two fields or pages so that a phrase never spans them;
+* `meta`: the metadata part of the stream alone (for ranking);
+* `tail`: tokens found beyond PostgreSQL's positional limits (16,383 positions, 256 per
+  word), which both databases keep as words only (not usable in a phrase);
+* `exact`: the exact forms with diacritics.
+
+PostgreSQL keeps them as `tsvector`s typed in as literals (no text-search parser, dictionary
+or locale of the server is involved), with a GIN index on the stream; SQLite keeps them in an
+FTS5 table with the `ascii` tokenizer, which reads the written streams back token for token.
+Neither `unaccent` nor `pg_trgm` is needed.
+
+Query (`parse_query`): every term must be found, in the text or the metadata. A term is a word,
+or a phrase: text in double quotes, or a word that punctuation splits (`kh-ubnd`,
+`251/KH-UBND`). Nothing the user types is syntax for either database.
+
+Order (`ranked_block`): the matches, newest first (id descending), are cut into blocks of
+`RANK_WINDOW` (100), and each block is shown ranked: first the records where every query
+word typed with diacritics is found in exactly that form (a word typed without them matches
+any form), then the records where every term is found in the metadata, then the newest. This
+is how the ranking is bounded: its per-record checks (exact forms, metadata) read only the
+records of one block, so 50,000 matches cost what 100 do. Finding a block on PostgreSQL: when
+the query's rarest word is common enough for the newest `RECENT_SLICE` records to fill it, a
+walk down the primary key that stops once the block is full; otherwise, and for what is
+left, the GIN index over the older records. The choice (from ANALYZE statistics) only
+changes the cost, never the result.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    column,
+    delete,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
+
+from schemas.record import Status
+from store.models import DocumentRow, PageRow
+
+#: statuses whose records have content to search
+SEARCHABLE = (Status.digitized.value, Status.needs_review.value)
+#: a longer token is cut to this many characters (index and query alike)
+MAX_TOKEN_CHARS = 64
+#: a longer query is refused by the API
+MAX_QUERY_CHARS = 500
+#: tokens of a query beyond this many are ignored
+MAX_QUERY_TOKENS = 16
+#: PostgreSQL's tsvector limits, applied to both databases
+MAX_POSITION = 16383
+MAX_POSITIONS_PER_LEXEME = 256
+#: bytes of one record's index entry (a tsvector can hold at most 1 MB)
+MAX_ENTRY_BYTES = 900_000
+#: metadata fields longer than this are cut before indexing
+MAX_FIELD_CHARS = 2000
+#: matches ranked together (see the module docstring)
+RANK_WINDOW = 100
+#: newest records a block is first looked for in, by primary key (PostgreSQL)
+RECENT_SLICE = 1000
+#: pages and characters read per record to find snippets
+SNIPPET_PAGES = 50
+SNIPPET_CHARS = 200_000
+MAX_SNIPPETS = 3
+
+# --------------------------------------------------------------------------------------------
+# Folding
+
+
+def _lower_char(ch: str) -> str:
+    """Lower case of one character, as one character that is alphanumeric exactly when `ch`
+    is (else `ch` itself), so that case never moves a token boundary."""
+    lower = ch.lower()
+    return lower if len(lower) == 1 and lower.isalnum() == ch.isalnum() else ch
+
+
+def _fold_char(ch: str) -> str | None:
+    """The folded form of one character: None to drop it, else exactly one character."""
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):  # combining marks, zero-width, soft hyphen
+        return None
+    lower = _lower_char(ch)
+    base = [c for c in unicodedata.normalize("NFD", lower) if not unicodedata.combining(c)]
+    out = _lower_char(base[0]) if len(base) == 1 else lower
+    if out in ("đ", "ð"):  # đ has no decomposition; ð is a common stand-in for it
+        out = "d"
+    if out.isalnum() != lower.isalnum():
+        out = lower  # folding must not move token boundaries (see _segment)
+    return out
+
+
+class _FoldTable(dict[int, str | None]):
+    """A `str.translate` table filled on first use of each character."""
+
+    def __missing__(self, code: int) -> str | None:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+class _LowerTable(dict[int, str]):
+    def __missing__(self, code: int) -> str:
+        value = _lower_char(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+_LOWER = _LowerTable()
+
+
+def fold(value: str) -> str:
+    """Lower case without diacritics: `Quyết Định` → `quyet dinh`, `Đ` → `d`."""
+    if value.isascii():
+        return value.lower()
+    return value.translate(_FOLD)
+
+
+def fold_with_offsets(value: str) -> tuple[str, list[int] | None]:
+    """`fold(value)`, and for each folded character its index in `value`.
+
+    The offsets are None when folding kept one character for each character (text in NFC
+    without stray combining marks, the usual case): then the indexes are the same.
+    """
+    folded = fold(value)
+    if len(folded) == len(value):
+        return folded, None
+    return folded, [i for i, ch in enumerate(value) if _FOLD[ord(ch)] is not None]
+
+
+def exact_form(value: str) -> str:
+    """Lower case with the diacritics kept (NFC), without invisible characters."""
+    lower = value.translate(_LOWER)
+    if not lower.isascii():
+        lower = "".join(ch for ch in lower if unicodedata.category(ch) != "Cf")
+        lower = unicodedata.normalize("NFC", lower)
+    return lower[:MAX_TOKEN_CHARS]
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+
+#: letters and digits (str.isalnum); everything else separates tokens
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Token:
+    folded: str
+    #: the exact form when it differs from the folded one (it carries diacritics), else None
+    exact: str | None
+    #: span in the original text
+    start: int
+    end: int
+
+
+def tokenize(value: str) -> list[Token]:
+    """Tokens of `value` with their exact forms and their spans in `value`."""
+    folded, offsets = fold_with_offsets(value)
+    tokens = []
+    for match in _WORD.finditer(folded):
+        start, end = match.span()
+        if offsets is not None:
+            start = offsets[start]
+            end = offsets[end] if end < len(offsets) else len(value)
+        word = match.group()[:MAX_TOKEN_CHARS]
+        exact = None
+        if not value[start:end].isascii():
+            form = exact_form(value[start:end])
+            exact = form if form != word else None
+        tokens.append(Token(word, exact, start, end))
+    return tokens
+
+
+def _cut(words: list[str]) -> list[str]:
+    if words and max(map(len, words)) > MAX_TOKEN_CHARS:
+        return [w[:MAX_TOKEN_CHARS] for w in words]
+    return words
+
+
+def _segment(value: str) -> tuple[list[str], list[str]]:
+    """(folded tokens, exact forms that differ from them) of one field or page, fast."""
+    if value.isascii():
+        return _cut(_WORD.findall(value.lower())), []
+    folded = value.translate(_FOLD)
+    if len(folded) == len(value):
+        # one character for one, and folding keeps token boundaries (_fold_char): the tokens
+        # of the lower-cased text are the exact forms of the folded tokens, in order
+        words = _cut(_WORD.findall(folded))
+        lowered = _cut(_WORD.findall(value.translate(_LOWER)))
+        if len(lowered) == len(words):
+            return words, [e for w, e in zip(words, lowered, strict=True) if e != w]
+    tokens = tokenize(value)
+    return [t.folded for t in tokens], [t.exact for t in tokens if t.exact]
+
+
+# --------------------------------------------------------------------------------------------
+# Query
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, or a phrase of consecutive words (folded)."""
+
+    tokens: tuple[str, ...]
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.tokens) > 1
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    terms: tuple[Term, ...]
+    #: exact forms of the query words typed with diacritics (for ranking)
+    exact: tuple[str, ...]
+
+    @property
+    def words(self) -> set[str]:
+        return {t for term in self.terms for t in term.tokens}
+
+
+def parse_query(q: str) -> SearchQuery | None:
+    """The terms of a query, or None when it has no word to look for.
+
+    Text inside double quotes is a phrase; outside, each space-separated chunk is a term
+    (a phrase when punctuation splits it, as in `251/KH-UBND`). Operators and quotes of
+    FTS5 or tsquery are only separators here. At most `MAX_QUERY_TOKENS` tokens count.
+    """
+    parts = q[:MAX_QUERY_CHARS].split('"')
+    if len(parts) % 2 == 0:  # an odd number of quotes: the last one opens nothing
+        last = parts.pop()
+        parts[-1] += " " + last
+    chunks: list[list[Token]] = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            chunks.append(tokenize(part))
+        else:
+            chunks.extend(tokenize(chunk) for chunk in part.split())
+    terms: list[Term] = []
+    exact: list[str] = []
+    budget = MAX_QUERY_TOKENS
+    for chunk in chunks:
+        chunk = chunk[:budget]
+        if not chunk:
+            continue
+        term = Term(tuple(t.folded for t in chunk))
+        if term in terms:
+            continue
+        terms.append(term)
+        budget -= len(chunk)
+        exact.extend(t.exact for t in chunk if t.exact and t.exact not in exact)
+        if budget <= 0:
+            break
+    if not terms:
+        return None
+    return SearchQuery(tuple(terms), tuple(exact))
+
+
+# --------------------------------------------------------------------------------------------
+# Index entries
+
+#: in FTS5 columns, an empty position (between fields, or a dropped occurrence): a token
+#: character of the `ascii` tokenizer that no text or query ever yields as a token
+GAP = "\u00b6"
+
+
+@dataclass
+class IndexEntry:
+    """What one record contributes to the index (the same for both databases)."""
+
+    #: folded tokens, metadata first; None is an empty position
+    stream: list[str | None] = field(default_factory=list)
+    #: the metadata part of the stream alone
+    meta: list[str | None] = field(default_factory=list)
+    #: tokens only found past the positional limits (words, not phrases)
+    tail: list[str] = field(default_factory=list)
+    #: exact forms with diacritics
+    exact: list[str] = field(default_factory=list)
+
+
+def metadata_fields(
+    document: dict[str, Any] | None,
+    archive: dict[str, Any] | None,
+    filename: str | None,
+    dossier: str | None,
+) -> list[str]:
+    """The metadata search looks at, in a fixed order."""
+    info = document or {}
+    values: list[Any] = [
+        info.get("number"),
+        info.get("type_label"),
+        info.get("subject"),
+        info.get("issuer"),
+        info.get("signer"),
+        info.get("signer_title"),
+        info.get("place"),
+        filename,
+        dossier,
+        *((archive or {}).get("keywords") or []),
+    ]
+    return [str(v)[:MAX_FIELD_CHARS] for v in values if v]
+
+
+def build_entry(fields: Sequence[str], pages: Iterable[str]) -> IndexEntry:
+    """The index entry of a record with metadata `fields` and page texts `pages`."""
+    segments: list[tuple[list[str], list[str]]] = []
+    total = 0
+    rest = iter(pages)
+    for value in itertools.chain(fields, rest):
+        segments.append(_segment(value))
+        total += len(segments[-1][0]) + 1
+        if total > MAX_POSITION:  # a long record: the rest is read page by page
+            return _build_bounded(itertools.chain(segments, map(_segment, rest)), len(fields))
+    entry = IndexEntry()
+    exact: list[str] = []
+    for index, (words, forms) in enumerate(segments):
+        if not words:
+            continue
+        if entry.stream:
+            entry.stream.append(None)
+            if index < len(fields):
+                entry.meta.append(None)
+        entry.stream.extend(words)
+        if index < len(fields):
+            entry.meta.extend(words)
+        exact.extend(forms)
+    entry.exact = list(dict.fromkeys(exact))
+    counts = Counter(entry.stream)
+    counts.pop(None, None)
+    size = 2 * len(entry.stream) + sum(len(w.encode()) + 6 for w in counts)  # type: ignore[union-attr]
+    size += sum(len(e.encode()) + 6 for e in entry.exact)
+    if max(counts.values(), default=0) <= MAX_POSITIONS_PER_LEXEME and size <= MAX_ENTRY_BYTES:
+        return entry
+    return _build_bounded(iter(segments), len(fields))
+
+
+def _build_bounded(segments: Iterator[tuple[list[str], list[str]]], n_meta: int) -> IndexEntry:
+    """`build_entry` for a record past a limit, in the same order: token by token until the
+    positions are used up, then only the words and exact forms not seen yet."""
+    entry = IndexEntry()
+    seen: set[str] = set()
+    exact_seen: set[str] = set()
+    counts: dict[str, int] = {}
+    budget = MAX_ENTRY_BYTES
+    for index, (words, forms) in enumerate(segments):
+        if budget <= 0:
+            break
+        is_meta = index < n_meta
+        if not words:
+            continue
+        if len(entry.stream) >= MAX_POSITION:  # words only, in order of first appearance
+            for word in dict.fromkeys(words):
+                if word not in seen:
+                    budget -= len(word.encode()) + 6
+                    if budget <= 0:
+                        break
+                    seen.add(word)
+                    entry.tail.append(word)
+        else:
+            if entry.stream:
+                entry.stream.append(None)
+                if is_meta:
+                    entry.meta.append(None)
+            for word in words:
+                if word not in seen:
+                    budget -= len(word.encode()) + 6
+                    if budget <= 0:
+                        break
+                    seen.add(word)
+                    if len(entry.stream) >= MAX_POSITION:
+                        entry.tail.append(word)
+                if len(entry.stream) < MAX_POSITION:
+                    budget -= 2
+                    counts[word] = count = counts.get(word, 0) + 1
+                    kept = word if count <= MAX_POSITIONS_PER_LEXEME else None
+                    entry.stream.append(kept)
+                    if is_meta:
+                        entry.meta.append(kept)
+        for form in dict.fromkeys(forms):
+            if form not in exact_seen and budget > 0:
+                budget -= len(form.encode()) + 6
+                exact_seen.add(form)
+                entry.exact.append(form)
+    for stream in (entry.stream, entry.meta):
+        while stream and stream[-1] is None:
+            stream.pop()
+    return entry
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering for each database
+
+
+def _quote(lexeme: str) -> str:
+    if "'" in lexeme or "\\" in lexeme:
+        lexeme = lexeme.replace("\\", "\\\\").replace("'", "''")
+    return "'" + lexeme + "'"
+
+
+_POSITIONS = [str(i) for i in range(MAX_POSITION + 1)]
+
+
+def tsvector_literal(stream: Sequence[str | None], extra: Iterable[str] = ()) -> str:
+    """A tsvector literal: each token of `stream` at its position (from 1), then `extra`
+    lexemes without positions (PostgreSQL never matches those in a phrase)."""
+    positions: dict[str, list[str]] = {}
+    for i, word in enumerate(stream, start=1):
+        if word is not None:
+            at = positions.get(word)
+            if at is None:
+                positions[word] = [_POSITIONS[i]]
+            else:
+                at.append(_POSITIONS[i])
+    words = [w for w in extra if w not in positions]
+    parts = [f"'{w}':{','.join(p)}" for w, p in positions.items()]
+    parts.extend(f"'{w}'" for w in words)
+    literal = " ".join(parts)
+    if "\\" in literal or literal.count("'") != 2 * len(parts):  # never from our tokens
+        parts = [f"{_quote(w)}:{','.join(p)}" for w, p in positions.items()]
+        parts.extend(_quote(w) for w in words)
+        literal = " ".join(parts)
+    return literal
+
+
+def fts_text(stream: Sequence[str | None]) -> str:
+    """An FTS5 column value: one token per position, `GAP` for an empty one."""
+    return " ".join(GAP if w is None else w for w in stream)
+
+
+def tsquery_literal(query: SearchQuery) -> str:
+    """Every term of the query, as a tsquery literal (a phrase with `<->`)."""
+    parts = []
+    for term in query.terms:
+        if term.is_phrase:
+            parts.append("(" + " <-> ".join(_quote(t) for t in term.tokens) + ")")
+        else:
+            parts.append(_quote(term.tokens[0]))
+    return " & ".join(parts)
+
+
+def exact_tsquery_literal(query: SearchQuery) -> str:
+    return " & ".join(_quote(e) for e in query.exact)
+
+
+def fts_match(query: SearchQuery, *, meta: bool = False) -> str:
+    """Every term of the query as an FTS5 expression: in the whole record (words also in the
+    tail, phrases only in the positional stream), or with `meta` in the metadata. Every
+    token is quoted, so nothing of the user's text is FTS5 syntax."""
+    parts = []
+    for term in query.terms:
+        columns = "meta" if meta else "stream" if term.is_phrase else "{stream tail}"
+        parts.append(f'{columns} : "{" ".join(term.tokens)}"')
+    return " AND ".join(parts)
+
+
+def fts_exact_match(query: SearchQuery) -> str:
+    return " AND ".join(f'exact : "{e}"' for e in query.exact)
+
+
+def _ts_match(tsvector: ColumnElement[Any], tsquery: str) -> ColumnElement[bool]:
+    """`tsvector @@ CAST(:tsquery AS tsquery)`, the query a bound value."""
+    return tsvector.op("@@", return_type=Boolean)(cast(literal(tsquery), TSQUERY))
+
+
+# --------------------------------------------------------------------------------------------
+# The index in the database
+
+_PG = table(
+    "search_docs",
+    column("document_id", String),
+    column("tsv", TSVECTOR),
+    column("meta", TSVECTOR),
+    column("exact", TSVECTOR),
+)
+_LITE = table("search_docs", column("id", Integer), column("document_id", String))
+
+#: the GIN index of the stream: no pending list, so a search never scans unmerged entries
+PG_STREAM_INDEX = (
+    "CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv) WITH (fastupdate = off)"
+)
+
+_PG_UPSERT = text(
+    "INSERT INTO search_docs (document_id, tsv, meta, exact) VALUES (:id, CAST(:tsv AS "
+    "tsvector), CAST(:meta AS tsvector), CAST(:exact AS tsvector)) ON CONFLICT (document_id) "
+    "DO UPDATE SET tsv = EXCLUDED.tsv, meta = EXCLUDED.meta, exact = EXCLUDED.exact"
+)
+_FTS_INSERT = text(
+    "INSERT INTO search_fts (rowid, meta, stream, tail, exact) "
+    "VALUES (:rowid, :meta, :stream, :tail, :exact)"
+)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def index_document(session: Session, document_id: str) -> None:
+    """Bring the index entry of one record up to date, in the caller's transaction.
+
+    Called by `store.events.record_changed` on every change of a record; a record that is not
+    digitized or needs_review (any more) leaves the index.
+    """
+    doc = session.get(DocumentRow, document_id)
+    if doc is None or doc.status not in SEARCHABLE:
+        _remove(session, document_id)
+        return
+    pages = session.scalars(
+        select(PageRow.text).where(PageRow.document_id == document_id).order_by(PageRow.number)
+    ).all()
+    fields = metadata_fields(doc.document, doc.archive, doc.filename, doc.dossier)
+    _write(session, [(document_id, build_entry(fields, pages))], fresh=False)
+
+
+def _remove(session: Session, document_id: str) -> None:
+    if _is_pg(session):
+        session.execute(delete(_PG).where(_PG.c.document_id == document_id))
+        return
+    rowid = session.scalar(select(_LITE.c.id).where(_LITE.c.document_id == document_id))
+    if rowid is not None:
+        session.execute(text("DELETE FROM search_fts WHERE rowid = :r"), {"r": rowid})
+        session.execute(delete(_LITE).where(_LITE.c.id == rowid))
+
+
+def _write(session: Session, entries: list[tuple[str, IndexEntry]], *, fresh: bool) -> None:
+    """Store entries; `fresh` when none of them is in the index yet (a rebuild)."""
+    if not entries:
+        return
+    if _is_pg(session):
+        session.execute(
+            _PG_UPSERT,
+            [
+                {
+                    "id": doc_id,
+                    "tsv": tsvector_literal(e.stream, e.tail),
+                    "meta": tsvector_literal(e.meta),
+                    "exact": tsvector_literal((), e.exact),
+                }
+                for doc_id, e in entries
+            ],
+        )
+        return
+    rows = []
+    for doc_id, entry in entries:
+        rowid = None
+        if not fresh:
+            rowid = session.scalar(select(_LITE.c.id).where(_LITE.c.document_id == doc_id))
+        if rowid is None:
+            rowid = session.execute(
+                text("INSERT INTO search_docs (document_id) VALUES (:d) RETURNING id"),
+                {"d": doc_id},
+            ).scalar_one()
+        if not fresh:  # also an entry left behind by a record deleted with its row
+            session.execute(text("DELETE FROM search_fts WHERE rowid = :r"), {"r": rowid})
+        rows.append(
+            {
+                "rowid": rowid,
+                "meta": fts_text(entry.meta),
+                "stream": fts_text(entry.stream),
+                "tail": " ".join(entry.tail),
+                "exact": " ".join(entry.exact),
+            }
+        )
+    session.execute(_FTS_INSERT, rows)
+
+
+def reindex_all(session: Session, batch: int = 500) -> int:
+    """Rebuild the whole index from the records (in the caller's transaction); the number of
+    records indexed. Searches wait for it to commit: on PostgreSQL the table is truncated
+    and its GIN index built again after the rows are in, which is much faster than keeping
+    it up to date row by row."""
+    pg = _is_pg(session)
+    if pg:
+        session.execute(text("TRUNCATE search_docs"))
+        session.execute(text("DROP INDEX IF EXISTS ix_search_docs_tsv"))
+    else:
+        session.execute(text("DELETE FROM search_fts"))
+        session.execute(delete(_LITE))
+    total = 0
+    after = ""
+    while True:
+        docs = session.execute(
+            select(
+                DocumentRow.id,
+                DocumentRow.document,
+                DocumentRow.archive,
+                DocumentRow.filename,
+                DocumentRow.dossier,
+            )
+            .where(DocumentRow.status.in_(SEARCHABLE), DocumentRow.id > after)
+            .order_by(DocumentRow.id)
+            .limit(batch)
+        ).all()
+        if not docs:
+            break
+        pages: dict[str, list[str]] = {d.id: [] for d in docs}
+        for doc_id, page_text in session.execute(
+            select(PageRow.document_id, PageRow.text)
+            .where(PageRow.document_id.in_(list(pages)))
+            .order_by(PageRow.document_id, PageRow.number)
+        ):
+            pages[doc_id].append(page_text)
+        entries = [(d.id, build_entry(metadata_fields(*d[1:]), pages[d.id])) for d in docs]
+        _write(session, entries, fresh=True)
+        total += len(docs)
+        after = docs[-1].id
+    if pg:
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        session.execute(text(PG_STREAM_INDEX))
+        session.execute(text("ANALYZE search_docs"))
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and ranking
+
+
+@dataclass(frozen=True)
+class Ranked:
+    id: str
+    #: 0 exact and in the metadata, 1 exact, 2 in the metadata, 3 the rest
+    tier: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """Up to `RANK_WINDOW` matches, in the order they are shown."""
+
+    members: list[Ranked]
+    #: where the next block starts (an inclusive upper bound of ids), None after the last
+    next_hi: str | None
+
+
+def ranked_block(
+    session: Session,
+    query: SearchQuery,
+    where: Sequence[ColumnElement[bool]],
+    hi: str | None,
+) -> Block:
+    """The newest `RANK_WINDOW` records matching `query` and `where` (clauses on
+    `documents`, the visibility rule among them) with ids up to `hi`, in ranked order."""
+    ids = _candidates(session, query, where, hi, RANK_WINDOW + 1)
+    next_hi = ids[RANK_WINDOW] if len(ids) > RANK_WINDOW else None
+    ids = ids[:RANK_WINDOW]
+    exact, meta = _bits(session, query, ids)
+    members = [Ranked(i, (0 if i in exact else 2) + (0 if i in meta else 1)) for i in ids]
+    members.sort(key=lambda m: m.tier)  # stable: newest first within a tier
+    return Block(members, next_hi)
+
+
+def _candidates(
+    session: Session,
+    query: SearchQuery,
+    where: Sequence[ColumnElement[bool]],
+    hi: str | None,
+    n: int,
+) -> list[str]:
+    """Ids of the newest `n` matches up to `hi`, newest first."""
+    where = [c for c in where if not isinstance(c, True_)]
+    if not _is_pg(session):
+        fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :m").bindparams(
+            m=fts_match(query)
+        )
+        stmt = (
+            select(DocumentRow.id)
+            .join(_LITE, _LITE.c.document_id == DocumentRow.id)
+            .where(_LITE.c.id.in_(fts.columns(column("rowid", Integer))), *where)
+        )
+        if hi is not None:
+            stmt = stmt.where(DocumentRow.id <= hi)
+        return list(session.scalars(stmt.order_by(DocumentRow.id.desc()).limit(n)))
+    # PostgreSQL's estimates leave out reading each tsvector, which is most of the cost:
+    # walking the primary key (newest first) is cheap while matches are dense and ruinous
+    # when they are rare, and a sequential scan is ruinous always. So the plan is chosen
+    # here: the newest RECENT_SLICE records by primary key when the words are common enough
+    # to fill the block there, the rest (or everything, for rarer words) by the GIN index,
+    # sorted on an expression the primary key cannot serve. Which way is taken never
+    # changes the result, only its cost.
+    key = _PG.c.document_id
+    unordered = literal_column("(search_docs.document_id || '')", String)
+    base = select(key).where(_ts_match(_PG.c.tsv, tsquery_literal(query)))
+    if where:  # the visibility rule and the filters; nothing to join for an unlimited caller
+        base = base.join(DocumentRow, DocumentRow.id == key).where(*where)
+    with _planner_for_search(session):
+        ids: list[str] = []
+        rest = base if hi is None else base.where(unordered <= hi)
+        if _common(session, query, n):
+            floor = _floor(session, hi)
+            recent = base if hi is None else base.where(key <= hi)
+            if floor is not None:
+                recent = recent.where(key > floor)
+            ids = list(session.scalars(recent.order_by(key.desc()).limit(n)))
+            if floor is None:  # the slice held every record
+                return ids
+            rest = base.where(unordered <= floor)
+        if len(ids) < n:
+            ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))))
+    return ids
+
+
+#: per database: (when read, frequency of the most common lexemes, frequency of the others)
+_FREQUENCIES: dict[str, tuple[float, dict[str, float], float]] = {}
+#: per database and bound: (when read, the id below the newest RECENT_SLICE records)
+_FLOORS: dict[tuple[str, int], tuple[float, str | None]] = {}
+_STATS_SECONDS = 300.0
+_FLOOR_SECONDS = 10.0
+
+
+def _common(session: Session, query: SearchQuery, n: int) -> bool:
+    """Whether the newest RECENT_SLICE records may hold `n` matches: at most as many match as
+    contain the rarest word of the query (ANALYZE statistics; unknown: assume so)."""
+    url = str(session.get_bind().engine.url)
+    cached = _FREQUENCIES.get(url)
+    if cached is None or time.monotonic() - cached[0] > _STATS_SECONDS:
+        row = session.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+                " WHERE schemaname = current_schema() AND tablename = 'search_docs'"
+                " AND attname = 'tsv'"
+            )
+        ).first()
+        if row is None or not row[0]:
+            cached = (time.monotonic(), {}, 1.0)
+        else:
+            freqs = dict(zip(row[0], row[1], strict=False))
+            cached = (time.monotonic(), freqs, min(freqs.values()))
+        _FREQUENCIES[url] = cached
+    _, freqs, others = cached
+    rarest = min(freqs.get(w, others) for w in query.words)
+    return rarest * RECENT_SLICE >= n
+
+
+def _floor(session: Session, hi: str | None) -> str | None:
+    """The id just below the newest RECENT_SLICE records up to `hi` (None: fewer records).
+
+    Only where the work is split depends on it, so for the first block (`hi` None) a value a
+    few seconds old does as well."""
+    stmt = select(_PG.c.document_id).order_by(_PG.c.document_id.desc())
+    if hi is not None:
+        return session.scalar(stmt.where(_PG.c.document_id <= hi).offset(RECENT_SLICE).limit(1))
+    key = (str(session.get_bind().engine.url), RECENT_SLICE)
+    cached = _FLOORS.get(key)
+    if cached is None or time.monotonic() - cached[0] > _FLOOR_SECONDS:
+        cached = (time.monotonic(), session.scalar(stmt.offset(RECENT_SLICE).limit(1)))
+        _FLOORS[key] = cached
+    return cached[1]
+
+
+@contextmanager
+def _planner_for_search(session: Session) -> Iterator[None]:
+    """For this transaction only: no sequential scans, and plans made for the actual values
+    (psycopg prepares a statement run often, and a generic plan would not know how selective
+    a bound is); then the settings as they were."""
+    seqscan, cache_mode = session.execute(
+        text(
+            "SELECT current_setting('enable_seqscan'), current_setting('plan_cache_mode'),"
+            " set_config('enable_seqscan', 'off', true),"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    ).one()[:2]
+    try:
+        yield
+    finally:
+        session.execute(
+            text(
+                "SELECT set_config('enable_seqscan', :seqscan, true),"
+                " set_config('plan_cache_mode', :cache_mode, true)"
+            ),
+            {"seqscan": seqscan, "cache_mode": cache_mode},
+        )
+
+
+def _bits(session: Session, query: SearchQuery, ids: list[str]) -> tuple[set[str], set[str]]:
+    """(ids matching the exact forms, ids matching every term in the metadata)."""
+    if not ids:
+        return set(), set()
+    if _is_pg(session):
+        exact_sql = _ts_match(_PG.c.exact, exact_tsquery_literal(query)) if query.exact else true()
+        meta_sql = _ts_match(_PG.c.meta, tsquery_literal(query))
+        rows = session.execute(
+            select(_PG.c.document_id, exact_sql, meta_sql).where(_PG.c.document_id.in_(ids))
+        ).all()
+        return {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}
+    stmt = text(
+        "SELECT s.document_id FROM search_docs s WHERE s.document_id IN :ids AND s.id IN "
+        "(SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
+    ).bindparams(bindparam("ids", expanding=True))
+    exact = (
+        set(session.scalars(stmt, {"ids": ids, "m": fts_exact_match(query)}))
+        if query.exact
+        else set(ids)
+    )
+    meta = set(session.scalars(stmt, {"ids": ids, "m": fts_match(query, meta=True)}))
+    return exact, meta
+
+
+# --------------------------------------------------------------------------------------------
+# Snippets
+
+
+@dataclass(frozen=True)
+class Snippet:
+    page: int
+    #: HTML: the text escaped, the matches in <mark>
+    html: str
+
+
+@lru_cache(maxsize=256)
+def _highlighter(query: SearchQuery) -> re.Pattern[str]:
+    """The query's words in folded text, as whole words."""
+    words = sorted(query.words, key=len, reverse=True)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+
+
+_VARIANTS: dict[str, str] = {}
+_DROPPED: re.Pattern[str] | None = None
+
+
+@lru_cache(maxsize=256)
+def _unfolding(query: SearchQuery) -> re.Pattern[str]:
+    """The query's words as whole words in *unfolded* text: each character stands for every
+    character that folds to it (`d` for `[dDđĐðÐ]`). Right on text where folding keeps one
+    character for one, which `_DROPPED` tells; it spares folding every page."""
+    global _DROPPED
+    if _DROPPED is None:
+        variants: dict[str, list[str]] = {}
+        dropped = []
+        for code in range(0x10000):
+            if 0xD800 <= code <= 0xDFFF:
+                continue
+            folded = _FOLD[code]
+            if folded is None:
+                dropped.append(chr(code))
+            else:
+                variants.setdefault(folded, []).append(chr(code))
+        _VARIANTS.update({k: "[" + "".join(map(re.escape, v)) + "]" for k, v in variants.items()})
+        _DROPPED = re.compile("[" + "".join(map(re.escape, dropped)) + "]")
+
+    def word(w: str) -> str:
+        return "".join(_VARIANTS.get(c) or re.escape(c) for c in w)
+
+    words = sorted(query.words, key=len, reverse=True)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(word, words)) + r")(?![^\W_])")
+
+
+_JOIN_MARKS = re.compile(r"\s{1,10}|\s?[-/.]\s?")
+_SPACES = re.compile(r"\s+")
+
+
+def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snippet]:
+    """Up to `MAX_SNIPPETS` pieces of the pages where the query's words are, best first:
+    pages with more of the words (and their exact forms) before others."""
+    pattern = _highlighter(query)
+    unfolding = _unfolding(query)
+    assert _DROPPED is not None
+    found = []
+    read = 0
+    for number, page in pages:
+        if read >= SNIPPET_CHARS:
+            break
+        page = page[: SNIPPET_CHARS - read]
+        read += len(page)
+        spans = []
+        if _DROPPED.search(page) is None:  # one character for one: no need to fold
+            for match in unfolding.finditer(page):
+                spans.append((match.start(), match.end(), fold(match.group())))
+        else:
+            folded, offsets = fold_with_offsets(page)
+            for match in pattern.finditer(folded):
+                start, end = match.span()
+                if offsets is not None:
+                    start = offsets[start]
+                    end = offsets[end] if end < len(offsets) else len(page)
+                spans.append((start, end, match.group()))
+        if not spans:
+            continue
+        exact = (
+            [s for s in spans if exact_form(page[s[0] : s[1]]) in query.exact]
+            if query.exact
+            else []
+        )
+        score = (len({s[2] for s in spans}), len({exact_form(page[s[0] : s[1]]) for s in exact}))
+        found.append((score, number, page, spans, exact))
+    found.sort(key=lambda f: (-f[0][0], -f[0][1], f[1]))
+    return [
+        Snippet(number, _render(page, spans, (exact or spans)[0][0]))
+        for _, number, page, spans, exact in found[:MAX_SNIPPETS]
+    ]
+
+
+def _render(page: str, spans: list[tuple[int, int, str]], anchor: int, width: int = 240) -> str:
+    start = max(0, anchor - width // 3)
+    if start:
+        space = page.find(" ", start, anchor)
+        start = space + 1 if space != -1 else start
+    end = min(len(page), start + width)
+    if end < len(page):
+        space = page.rfind(" ", anchor, end)
+        end = space if space > anchor else end
+    marks: list[list[int]] = []
+    for s, e, _ in spans:
+        if s < start or e > end:
+            continue
+        if marks and _JOIN_MARKS.fullmatch(page[marks[-1][1] : s]):
+            marks[-1][1] = e
+        else:
+            marks.append([s, e])
+    out = ["…"] if start else []
+    at = start
+    for s, e in marks:
+        out.append(_plain(page[at:s]))
+        out.append("<mark>" + _plain(page[s:e]) + "</mark>")
+        at = e
+    out.append(_plain(page[at:end]))
+    if end < len(page):
+        out.append("…")
+    return "".join(out).strip()
+
+
+def _plain(value: str) -> str:
+    return html.escape(_SPACES.sub(" ", value))
