@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 
 from cli.accounts import token_app, user_app
+from cli.progress import plan_app
+from cli.progress import report as report_command
 from cli.upload import upload
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ records_app = typer.Typer(help="Digitized records.", no_args_is_help=True)
 app.add_typer(records_app, name="records")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(plan_app, name="plan")
+app.command("report")(report_command)
 
 EXIT_SOME_FAILED = 3
 EXIT_USAGE = 2

@@ -115,7 +115,10 @@ class DocumentRow(Base):
         back_populates="document", order_by="PageRow.number", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_documents_status_heartbeat", "status", "heartbeat_at"),)
+    __table_args__ = (
+        Index("ix_documents_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_documents_status_digitized_at", "status", "digitized_at"),
+    )
 
 
 class BatchEntryRow(Base):
@@ -267,3 +270,29 @@ class WebhookDeliveryRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanRow(Base):
+    """A loaded digitization plan (the whole validated file); the newest one is in force."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(60))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    loaded_by: Mapped[str | None] = mapped_column(String(120))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InventoryRow(Base):
+    """What a unit still holds on paper: the denominators of progress, estimated by staff."""
+
+    __tablename__ = "inventory"
+
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True)
+    dossiers: Mapped[int | None] = mapped_column(BigInteger)
+    documents: Mapped[int | None] = mapped_column(BigInteger)
+    pages: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(500))
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
