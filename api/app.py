@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import (
     metrics,
@@ -11,8 +12,12 @@ from api import (
     routes_batches,
     routes_health,
     routes_meta,
+    routes_pages,
+    routes_progress,
+    routes_record_list,
     routes_records,
     routes_webhooks,
+    web,
 )
 from api.errors import install_error_handlers
 
@@ -30,11 +35,16 @@ def create_app() -> FastAPI:
     application.include_router(routes_auth.router)
     application.include_router(routes_admin.router)
     application.include_router(routes_batches.router)
+    application.include_router(routes_record_list.router)  # before /records/{id}
     application.include_router(routes_records.router)
     application.include_router(routes_meta.router)
+    application.include_router(routes_progress.router)
     application.include_router(metrics.router)
     application.add_middleware(metrics.MetricsMiddleware)
     application.include_router(routes_webhooks.router)
+    application.include_router(routes_pages.router)
+    application.include_router(web.router)
+    application.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return application
 
 
