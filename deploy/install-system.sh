@@ -14,7 +14,8 @@ if [[ "${1:-}" == "--test" ]]; then
 elif [[ "${1:-}" == "--bench" ]]; then
   # the references `make bench` compares with: OCRmyPDF (with Ghostscript) and the script
   # model of Vietnamese
-  packages+=(ocrmypdf ghostscript tesseract-ocr-script-viet)
+  # wrk: the load generator of the API benchmark (C, light on the CPU the server needs)
+  packages+=(ocrmypdf ghostscript tesseract-ocr-script-viet wrk)
 fi
 
 # python3-venv only where `python3 -m venv` cannot work: Debian's own Python ships ensurepip

@@ -220,6 +220,13 @@ def _fresh(path: Path) -> Path:
     return path
 
 
+def api_latency(_work: Path, count: int) -> dict[str, object]:
+    """p50/p95 of one record, list pages and searches under 16 clients (tests/bench/api_load)."""
+    from tests.bench.api_load import run
+
+    return run(count, clients=16, seconds=15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scanned", type=int, default=20, help="scanned pages vs tesseract")
@@ -228,6 +235,9 @@ def main() -> None:
     parser.add_argument("--scaling", type=int, default=40, help="pages of the scaling scan")
     parser.add_argument("--classify", type=int, default=137, help="documents to classify")
     parser.add_argument("--upload", type=int, default=500, help="small files uploaded to a service")
+    parser.add_argument(
+        "--api-records", type=int, default=100_000, help="records in PostgreSQL for API latency"
+    )
     args = parser.parse_args()
     _ = write_png  # the generator is imported for its fonts check at import time
     results: dict[str, object] = {
@@ -249,6 +259,7 @@ def main() -> None:
             ("scanned_memory", scanned_memory, args.memory),
             ("classification", classification, args.classify),
             ("upload", upload_bench, args.upload),
+            ("api_latency", api_latency, args.api_records),
         ):
             if count > 0:
                 print(f"… {name} ({count})", flush=True)
