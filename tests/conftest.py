@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from schemas.auth import Scope
 from schemas.settings import Settings
 from store import ObjectStore, open_object_store, unit_of_work
 from store.auth import create_token
-from store.migrate import prepare_database
+from store.db import make_engine
+from store.migrate import alembic_config, prepare_database
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_moto_server
 from worker.services import Services
 
@@ -50,6 +53,7 @@ def pg_server() -> Iterator[str]:
 
 
 def _reset_pg(url: str) -> None:
+    """Drop everything: the database is empty, as before the first migration."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -57,11 +61,63 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
+_HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _clear_pg(url: str) -> None:
+    """Empty every table of a database already at the newest revision (much faster than
+    migrating again); anything else is dropped and migrated by the test's services."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        tables = (
+            conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            .scalars()
+            .all()
+        )
+        version = None
+        if "alembic_version" in tables:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    if version != _HEAD:
+        _reset_pg(url)
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        names = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest revision, copied for each test that needs one."""
+    path = tmp_path_factory.mktemp("template") / "sohoa.db"
+    engine = make_engine(f"sqlite:///{path}")
+    prepare_database(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each kind (the PostgreSQL one is wiped per test)."""
+    """A database of each kind with the schema and nothing else in it (the PostgreSQL one is
+    emptied per test)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sohoa.db'}"
+        path = tmp_path / "sohoa.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_server")
+    _clear_pg(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each kind without even the schema: for tests of the migrations."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
     url = request.getfixturevalue("pg_server")
     _reset_pg(url)
     return url

@@ -314,8 +314,10 @@ def test_reindex_all_rebuilds_the_same_index(svc: Services, api: TestClient) -> 
     assert ids(search(api, "bao cao ket qua")) == before
 
 
-def test_migration_indexes_records_digitized_before_it(database_url: str, tmp_path: Path) -> None:
-    engine = make_engine(database_url)
+def test_migration_indexes_records_digitized_before_it(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(empty_database_url)
     upgrade_database(engine, "0003")
     now = datetime.now(UTC)
     documents = sa.table(
@@ -359,7 +361,7 @@ def test_migration_indexes_records_digitized_before_it(database_url: str, tmp_pa
                 )
             )
     engine.dispose()
-    svc = make_services(database_url, f"file://{tmp_path / 'objects'}")  # migrates to head
+    svc = make_services(empty_database_url, f"file://{tmp_path / 'objects'}")  # migrates to head
     try:
         with unit_of_work(svc.sessions) as session:
             found = list_records(session, EVERYONE, RecordFilters(), q="nghi quyet dat dai")
