@@ -9,7 +9,10 @@ by browsers on their own, so they need none).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import threading
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -32,6 +35,36 @@ _cookie = APIKeyCookie(
 )
 
 
+#: how long a process trusts a service token it has checked, without asking the database
+#: again: the cost of a revocation reaching the other API processes late by this much
+TOKEN_CACHE_SECONDS = 10.0
+_TOKEN_CACHE_SIZE = 1000
+_token_cache: dict[str, tuple[float, Principal]] = {}
+_token_cache_lock = threading.Lock()
+
+
+def _cached_token(plaintext: str) -> tuple[str, Principal | None]:
+    key = hashlib.sha256(plaintext.encode()).hexdigest()
+    with _token_cache_lock:
+        hit = _token_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return key, hit[1]
+    return key, None
+
+
+def _remember_token(key: str, principal: Principal) -> None:
+    with _token_cache_lock:
+        if len(_token_cache) >= _TOKEN_CACHE_SIZE:
+            _token_cache.clear()
+        _token_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, principal)
+
+
+def forget_tokens() -> None:
+    """Drop what this process remembers of tokens (after a revocation here)."""
+    with _token_cache_lock:
+        _token_cache.clear()
+
+
 def unauthorized(detail: str = "authentication required") -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
@@ -49,18 +82,24 @@ def current_principal(
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
     """The authenticated caller, or 401."""
-    with unit_of_work(svc.sessions) as session:
-        if bearer is not None:
-            principal = token_principal(session, bearer.credentials)
+    if bearer is not None:
+        key, principal = _cached_token(bearer.credentials)
+        if principal is None:
+            with unit_of_work(svc.sessions) as session:
+                principal = token_principal(session, bearer.credentials)
             if principal is None:
                 raise unauthorized("invalid or expired token")
-        elif cookie:
+            _remember_token(key, principal)
+        request.state.principal = principal
+        return principal
+    with unit_of_work(svc.sessions) as session:
+        if cookie:
             principal = session_principal(session, cookie)
             if principal is None:
                 raise unauthorized("session expired")
         else:
             raise unauthorized()
-    if cookie and bearer is None and request.method not in _SAFE_METHODS:
+    if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
             raise forbidden("missing or wrong CSRF token")

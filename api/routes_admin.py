@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
-from api.auth import Admin
+from api.auth import Admin, forget_tokens
 from api.deps import ServicesDep
 from schemas.auth import Role, Scope, TokenOut, UserOut
 from store import unit_of_work
@@ -140,3 +140,4 @@ def delete_token(
     with unit_of_work(svc.sessions) as session:
         if not revoke_token(session, token_id, actor=principal.actor):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such active token")
+    forget_tokens()  # at once here; other API processes within TOKEN_CACHE_SECONDS

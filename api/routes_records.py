@@ -118,16 +118,25 @@ def _require_content(doc: DocumentRow) -> None:
 
 
 def _log_read(
-    svc: Services, principal: Principal, doc_id: str, what: str, response: Response
+    svc: Services,
+    principal: Principal,
+    doc_id: str,
+    what: str,
+    response: Response,
+    session: Session | None = None,
 ) -> None:
-    """Audit a read by a service (people's reads are not logged one by one)."""
+    """Audit a read by a service (people's reads are not logged one by one), in `session`
+    when the read has one open, so the read and its record commit together."""
     if principal.kind != "token" or response.status_code >= 400:
         return
     detail: dict[str, Any] = {"what": what, "status": response.status_code}
     if response.status_code == 206:
         detail["range"] = response.headers.get("content-range")
-    with unit_of_work(svc.sessions) as session:
+    if session is not None:
         audit(session, principal.actor, READ, document_id=doc_id, detail=detail)
+        return
+    with unit_of_work(svc.sessions) as own:
+        audit(own, principal.actor, READ, document_id=doc_id, detail=detail)
 
 
 def _missing_object() -> HTTPException:
@@ -193,7 +202,7 @@ def get_record(
             response: Response = not_modified_response(etag, None)
         else:
             response = _record_response(doc)
-    _log_read(svc, principal, record_id, "record", response)
+        _log_read(svc, principal, record_id, "record", response, session)
     return response
 
 

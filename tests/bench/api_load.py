@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import create_engine, insert, text
@@ -283,7 +284,9 @@ def run(records: int, clients: int, seconds: float) -> dict[str, object]:
                 f"/api/v1/records?unit={r.choice(units)}&type={r.choice(types)}"
                 f"&issued_from=2018-01-01&issued_to=2024-12-31&limit=50"
             ),
-            "search": lambda r: f"/api/v1/records?q={r.choice(SEARCH_TERMS)}&limit=20",
+            "search": lambda r: (
+                "/api/v1/records?" + urlencode({"q": r.choice(SEARCH_TERMS), "limit": 20})
+            ),
         }
         use_wrk = shutil.which("wrk") is not None
         results: dict[str, object] = {
