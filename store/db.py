@@ -31,7 +31,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # Enough kept-open connections for the threads of one API process or worker: beyond
+    # pool_size a connection is opened and closed per use, which costs PostgreSQL a new backend
+    # each time (under load that churn, not the queries, was the bottleneck).
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
