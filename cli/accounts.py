@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.common import cli_actor, ready_services
 from schemas.auth import Role, Scope
 
 user_app = typer.Typer(help="People who log in to the web interface.", no_args_is_help=True)
@@ -16,19 +17,6 @@ token_app = typer.Typer(help="Bearer tokens for other services.", no_args_is_hel
 
 EXIT_USAGE = 2
 PASSWORD_ENV = "SOHOA_NEW_PASSWORD"
-
-
-def _services():  # type: ignore[no-untyped-def]
-    from store.migrate import prepare_database
-    from worker.services import services
-
-    svc = services()
-    prepare_database(svc.engine)
-    return svc
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER', 'local')}"
 
 
 def _read_password() -> str:
@@ -55,7 +43,7 @@ def user_create(
     from store.auth import AuthError, create_user
 
     password = _read_password()
-    svc = _services()
+    svc = ready_services()
     try:
         with unit_of_work(svc.sessions) as session:
             create_user(
@@ -65,7 +53,7 @@ def user_create(
                 role,
                 units=unit or (),
                 full_name=full_name,
-                actor=_actor(),
+                actor=cli_actor(),
             )
     except AuthError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -80,10 +68,10 @@ def user_password(username: str) -> None:
     from store.auth import AuthError, set_password
 
     password = _read_password()
-    svc = _services()
+    svc = ready_services()
     try:
         with unit_of_work(svc.sessions) as session:
-            set_password(session, username, password, actor=_actor())
+            set_password(session, username, password, actor=cli_actor())
     except AuthError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -95,7 +83,7 @@ def user_list() -> None:
     from store import unit_of_work
     from store.auth import list_users
 
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
         for user in list_users(session):
             units = ",".join(user.units) or "*"
@@ -122,7 +110,7 @@ def token_create(
     from store.models import utcnow
 
     expires = utcnow() + timedelta(days=days) if days else None
-    svc = _services()
+    svc = ready_services()
     try:
         with unit_of_work(svc.sessions) as session:
             plaintext, row = create_token(
@@ -131,7 +119,7 @@ def token_create(
                 scope or [Scope.records_read.value],
                 units=unit,
                 expires_at=expires,
-                actor=_actor(),
+                actor=cli_actor(),
             )
             summary = f"token {row.id} for {name}: {' '.join(row.scopes)}"
             if row.units is not None:
@@ -148,7 +136,7 @@ def token_list() -> None:
     from store import unit_of_work
     from store.auth import list_tokens
 
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
         for t in list_tokens(session):
             units = ",".join(t.units) if t.units is not None else "*"
@@ -162,9 +150,9 @@ def token_revoke(token_id: int) -> None:
     from store import unit_of_work
     from store.auth import revoke_token
 
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
-        if not revoke_token(session, token_id, actor=_actor()):
+        if not revoke_token(session, token_id, actor=cli_actor()):
             typer.echo(f"no active token {token_id}", err=True)
             raise typer.Exit(EXIT_USAGE)
     typer.echo(f"token {token_id} revoked")

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from cli.accounts import token_app, user_app
+from cli.common import inputs_or_exit, ready_services
 from cli.progress import plan_app
 from cli.progress import report as report_command
 from cli.upload import upload
@@ -39,15 +40,6 @@ EXIT_SOME_FAILED = 3
 EXIT_USAGE = 2
 
 
-def _services():  # type: ignore[no-untyped-def]
-    from store.migrate import prepare_database
-    from worker.services import services
-
-    svc = services()
-    prepare_database(svc.engine)
-    return svc
-
-
 @app.command()
 def digitize(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively)")],
@@ -64,22 +56,14 @@ def digitize(
     """
     from cli.digitize import digitize as run
     from cli.digitize import print_summary, write_outputs
-    from cli.inputs import MissingInput, collect_inputs
     from store import unit_of_work
     from store.units import unit_exists
 
     console = Console(stderr=True)
     # Failures are in the summary table; per-document log lines would only break the bar.
     logging.getLogger("worker").setLevel(logging.ERROR)
-    try:
-        inputs = collect_inputs(paths)
-    except MissingInput as exc:
-        console.print(f"[red]Không tìm thấy / not found:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    if not inputs:
-        console.print("[red]Không có tệp nào để số hoá / no files to digitize[/red]")
-        raise typer.Exit(EXIT_USAGE)
-    svc = _services()
+    inputs = inputs_or_exit(paths, console, "Không có tệp nào để số hoá / no files to digitize")
+    svc = ready_services()
     if unit is not None:
         with unit_of_work(svc.sessions) as session:
             if not unit_exists(session, unit):
@@ -140,7 +124,7 @@ def worker(
     """Start a Celery worker for the pipeline."""
     if queues not in ("ocr", "light", "all"):
         raise typer.BadParameter("ocr, light or all", param_hint="--queues")
-    _services()  # the schema must exist before the first task
+    ready_services()  # the schema must exist before the first task
     argv = _celery_worker_argv(concurrency or (os.cpu_count() or 1), beat, loglevel, queues)
     os.execv(argv[0], argv)
 
@@ -168,7 +152,7 @@ def serve(
     import uvicorn
 
     if migrate:
-        _services()
+        ready_services()
     worker_proc = None
     if with_worker:
         worker_proc = subprocess.Popen(
@@ -188,7 +172,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema, and load the default units if none exist."""
-    svc = _services()
+    svc = ready_services()
     typer.echo(f"database ready: {svc.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -201,7 +185,7 @@ def units_load(
     from store import unit_of_work
     from store.units import load_units
 
-    svc = _services()
+    svc = ready_services()
     try:
         units = parse_units_csv(file.read_text(encoding="utf-8-sig"))
         with unit_of_work(svc.sessions) as session:
@@ -218,7 +202,7 @@ def units_list() -> None:
     from store import unit_of_work
     from store.units import list_units
 
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
         for unit in list_units(session):
             typer.echo(f"{unit.code}\t{unit.kind.value}\t{unit.name}")
@@ -230,7 +214,7 @@ def records_show(record_id: str) -> None:
     from store import unit_of_work
     from store.records import load_record
 
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
         record = load_record(session, record_id)
     if record is None:
@@ -261,7 +245,7 @@ def records_correct(
         if not sep or not field:
             raise typer.BadParameter(f"{change!r}: use FIELD=VALUE")
         values[field.strip()] = value.strip() or None
-    svc = _services()
+    svc = ready_services()
     who = actor or f"cli:{os.environ.get('USER', 'local')}"
     try:
         with unit_of_work(svc.sessions) as session:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli.common import cli_actor, ready_services
+
 plan_app = typer.Typer(
     help="The digitization plan and the units' inventories.", no_args_is_help=True
 )
 
 EXIT_USAGE = 2
-
-
-def _services():  # type: ignore[no-untyped-def]
-    from store.migrate import prepare_database
-    from worker.services import services
-
-    svc = services()
-    prepare_database(svc.engine)
-    return svc
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER', 'local')}"
 
 
 @plan_app.command("load")
@@ -37,9 +25,9 @@ def plan_load(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
 
     try:
         plan = read_plan_file(path)
-        svc = _services()
+        svc = ready_services()
         with unit_of_work(svc.sessions) as session:
-            load_plan(session, plan, actor=_actor())
+            load_plan(session, plan, actor=cli_actor())
     except (PlanError, UnicodeDecodeError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -62,11 +50,11 @@ def plan_inventory(
     from store import unit_of_work
     from store.plans import PlanError, set_inventory
 
-    svc = _services()
+    svc = ready_services()
     entry = Inventory(unit=unit, documents=documents, pages=pages, dossiers=dossiers, note=note)
     try:
         with unit_of_work(svc.sessions) as session:
-            set_inventory(session, entry, actor=_actor())
+            set_inventory(session, entry, actor=cli_actor())
     except PlanError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -94,7 +82,7 @@ def report(
     from store.report import unit_row as row_of
 
     day = _parse_day(as_of) if as_of else None
-    svc = _services()
+    svc = ready_services()
     with unit_of_work(svc.sessions) as session:
         progress = compute_progress(session, as_of=day, window_days=window)
     console = Console()

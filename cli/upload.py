@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 
-from cli.inputs import InputFile, MissingInput, collect_inputs
+from cli.common import inputs_or_exit
+from cli.inputs import InputFile
 
 EXIT_USAGE = 2
 EXIT_SOME_FAILED = 3
@@ -404,14 +405,7 @@ def upload(
     if not token:
         console.print("[red]Thiếu token / no token:[/red] --token or SOHOA_TOKEN")
         raise typer.Exit(EXIT_USAGE)
-    try:
-        inputs = collect_inputs(paths)
-    except MissingInput as exc:
-        console.print(f"[red]Không tìm thấy / not found:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    if not inputs:
-        console.print("[red]Không có tệp nào để gửi / no files to upload[/red]")
-        raise typer.Exit(EXIT_USAGE)
+    inputs = inputs_or_exit(paths, console, "Không có tệp nào để gửi / no files to upload")
     fields = {k: v for k, v in (("unit", unit), ("dossier", dossier), ("label", label)) if v}
     try:
         service = Service(server, token)

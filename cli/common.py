@@ -1,0 +1,41 @@
+"""What the commands share: the services on a migrated database, who is acting, the inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+EXIT_USAGE = 2
+
+
+def ready_services():  # type: ignore[no-untyped-def]
+    """This process's services, on a database brought to the newest schema."""
+    from store.migrate import prepare_database
+    from worker.services import services
+
+    svc = services()
+    prepare_database(svc.engine)
+    return svc
+
+
+def cli_actor() -> str:
+    """How the audit log names a person at this terminal."""
+    return f"cli:{os.environ.get('USER', 'local')}"
+
+
+def inputs_or_exit(paths: list[Path], console: Console, nothing: str) -> list:  # type: ignore[type-arg]
+    """The files below `paths`; exit 2 with a message when a path is missing or none is found."""
+    from cli.inputs import MissingInput, collect_inputs
+
+    try:
+        inputs = collect_inputs(paths)
+    except MissingInput as exc:
+        console.print(f"[red]Không tìm thấy / not found:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if not inputs:
+        console.print(f"[red]{nothing}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    return inputs
