@@ -82,6 +82,7 @@ def configure(celery: Celery, settings: Settings) -> None:
                 "task": "sohoa.webhooks.sweep",
                 "schedule": float(settings.reconcile_every),
             },
+            "housekeeping": {"task": "sohoa.housekeeping", "schedule": 24 * 3600.0},
         },
         beat_schedule_filename=str(schedule),
         timezone="UTC",

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
+from store.batches import purge_idempotency_keys
 from store.documents import mark_requeued, stuck_documents
 from worker import pipeline
 from worker.app import app, ocr_queue
@@ -138,6 +139,19 @@ def reconcile() -> dict[str, Any]:
     if stuck:
         log.warning("reconciler re-sent %d documents: %s", len(stuck), stuck[:20])
     return {"requeued": stuck, "backlog": backlog}
+
+
+#: an Idempotency-Key answers a client's retries for this long, then it is forgotten
+IDEMPOTENCY_KEEP = timedelta(days=7)
+
+
+@app.task(name="sohoa.housekeeping")
+def housekeeping() -> dict[str, Any]:
+    """Daily: forget idempotency keys no client will retry with any more."""
+    svc = services()
+    with unit_of_work(svc.sessions) as session:
+        purged = purge_idempotency_keys(session, IDEMPOTENCY_KEEP)
+    return {"idempotency_keys_purged": purged}
 
 
 def queue_backlog(queue: str) -> int | None:
