@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from api.auth import BatchesReader, BatchesWriter, require
 from api.deps import ServicesDep, SessionDep
+from api.routes_records import visible_document
 from api.uploads import (
     DRAIN_LIMIT,
     TRANSIENT,
@@ -62,7 +63,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 
 NO_BATCH = "no such batch"
-NO_RECORD = "no such record"
 #: server-sent events: how often the database is looked at, and the keep-alive comment
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
@@ -438,10 +438,7 @@ def _refresh_quietly(svc: Services, document_id: str) -> None:
 def retry_record(record_id: str, svc: ServicesDep, principal: RecordsRetrier) -> Record:
     """Send a failed record back to the queue (its pages are redone)."""
     with unit_of_work(svc.sessions) as session:
-        doc = session.get(DocumentRow, record_id)
-        secrecy = None if doc is None else doc.secrecy or (doc.document or {}).get("secrecy")
-        if doc is None or not principal.may_see(doc.unit_code, secrecy):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NO_RECORD)
+        doc = visible_document(session, principal, record_id)
         if not requeue(session, record_id, principal.actor):
             raise HTTPException(
                 status.HTTP_409_CONFLICT,

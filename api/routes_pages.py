@@ -26,12 +26,11 @@ from fastapi import status as http
 from fastapi.responses import JSONResponse
 from PIL import Image
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
 from api.deps import ServicesDep
 from api.downloads import etag_matches
-from api.routes_records import NOT_FOUND, record_etag
+from api.routes_records import NOT_FOUND, record_etag, visible_document
 from ocr import parse_hocr
 from ocr.errors import ExtractionError
 from ocr.sniff import PDF
@@ -77,17 +76,6 @@ _NOT_READY_DOC: dict[str, Any] = {"description": "The record has no pages to sho
 
 def _not_found() -> HTTPException:
     return HTTPException(http.HTTP_404_NOT_FOUND, NOT_FOUND)
-
-
-def _visible(session: Session, principal: Principal, record_id: str) -> DocumentRow:
-    """The document, or the same 404 whether it is missing or hidden (Principal.may_see)."""
-    if len(record_id) > 64:
-        raise _not_found()
-    doc = session.get(DocumentRow, record_id)
-    secrecy = None if doc is None else doc.secrecy or (doc.document or {}).get("secrecy")
-    if doc is None or not principal.may_see(doc.unit_code, secrecy):
-        raise _not_found()
-    return doc
 
 
 def _with_pages(doc: DocumentRow) -> None:
@@ -214,7 +202,7 @@ def get_page_image(
 ) -> Response:
     """Page `n` as a PNG of about 110 dpi (at most 2200 pixels on its long side)."""
     with unit_of_work(svc.sessions) as session:
-        doc = _visible(session, principal, record_id)
+        doc = visible_document(session, principal, record_id)
         _with_pages(doc)
         if doc.page_count is not None and n > doc.page_count:
             raise _not_found()
@@ -306,7 +294,7 @@ def get_page_words(
     A page whose text came from the PDF's own text layer was not OCR'd: an empty list.
     """
     with unit_of_work(svc.sessions) as session:
-        doc = _visible(session, principal, record_id)
+        doc = visible_document(session, principal, record_id)
         _with_pages(doc)
         page = session.get(PageRow, (doc.id, n))
         if page is None:
@@ -355,7 +343,7 @@ def accept_record(
     answers 412. To change fields, PATCH the record instead (that also ends the review).
     """
     with unit_of_work(svc.sessions) as session:
-        doc = _visible(session, principal, record_id)
+        doc = visible_document(session, principal, record_id)
         if not principal.may_use_unit(doc.unit_code):
             raise _not_found()
         if_match = request.headers.get("if-match")
