@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so worker
-    processes can write side by side; PostgreSQL gets pre-ping so a restarted server
-    does not surface as a task failure."""
+    processes can write side by side; on PostgreSQL a connection the server dropped while it
+    sat in the pool is replaced before use, so a restarted server does not surface as a
+    failed request or task."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -34,7 +37,24 @@ def make_engine(url: str) -> Engine:
     # Enough kept-open connections for the threads of one API process or worker: beyond
     # pool_size a connection is opened and closed per use, which costs PostgreSQL a new backend
     # each time (under load that churn, not the queries, was the bottleneck).
-    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
+    engine = create_engine(url, pool_size=16, max_overflow=16)
+    event.listen(engine, "checkout", _replace_if_dropped)
+    return engine
+
+
+def _replace_if_dropped(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Instead of a round trip per checkout (pre-ping), look at the socket: an idle
+    connection has nothing to read, unless the server closed it (a restart, a terminated
+    backend, an idle timeout) or sent an unsolicited message. Either way the pool gets a new
+    connection (SQLAlchemy retries the checkout on DisconnectionError)."""
+    if dbapi_conn.closed or dbapi_conn.broken or _readable(dbapi_conn.fileno()):
+        raise exc.DisconnectionError("connection closed by the server while idle")
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
