@@ -13,16 +13,18 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import ServicesDep
 from schemas.auth import Principal, Role, Scope
 from store import unit_of_work
 from store.auth import session_principal, token_principal
+from worker.services import Services
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -75,30 +77,30 @@ def forbidden(detail: str = "not allowed") -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail)
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     svc: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The authenticated caller, or 401."""
+    """The authenticated caller, or 401.
+
+    A coroutine: a token checked a moment ago is found without leaving the event loop, and
+    only a database lookup goes to a worker thread."""
     if bearer is not None:
         key, principal = _cached_token(bearer.credentials)
         if principal is None:
-            with unit_of_work(svc.sessions) as session:
-                principal = token_principal(session, bearer.credentials)
+            principal = await run_in_threadpool(_token_principal, svc, bearer.credentials)
             if principal is None:
                 raise unauthorized("invalid or expired token")
             _remember_token(key, principal)
         request.state.principal = principal
         return principal
-    with unit_of_work(svc.sessions) as session:
-        if cookie:
-            principal = session_principal(session, cookie)
-            if principal is None:
-                raise unauthorized("session expired")
-        else:
-            raise unauthorized()
+    if not cookie:
+        raise unauthorized()
+    principal = await run_in_threadpool(_session_principal, svc, cookie)
+    if principal is None:
+        raise unauthorized("session expired")
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
@@ -107,13 +109,23 @@ def current_principal(
     return principal
 
 
+def _token_principal(svc: Services, plaintext: str) -> Principal | None:
+    with unit_of_work(svc.sessions) as session:
+        return token_principal(session, plaintext)
+
+
+def _session_principal(svc: Services, cookie: str) -> Principal | None:
+    with unit_of_work(svc.sessions) as session:
+        return session_principal(session, cookie)
+
+
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*scopes: Scope) -> Callable[[Principal], Principal]:
+def require(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, who must hold every one of `scopes`."""
 
-    def dependency(principal: Caller) -> Principal:
+    async def dependency(principal: Caller) -> Principal:
         if not all(principal.has(s) for s in scopes):
             raise forbidden("missing scope " + " ".join(s.value for s in scopes))
         return principal
@@ -121,11 +133,11 @@ def require(*scopes: Scope) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency for people's routes (users, plan): the caller's role is one of `roles`.
     Admin tokens pass too: an operator may script administration."""
 
-    def dependency(principal: Caller) -> Principal:
+    async def dependency(principal: Caller) -> Principal:
         if principal.role in roles or (Role.admin in roles and principal.has(Scope.admin)):
             return principal
         raise forbidden("not allowed for this role")

@@ -12,7 +12,8 @@ from store import unit_of_work
 from worker.services import Services, services
 
 
-def get_services() -> Services:
+async def get_services() -> Services:
+    """A coroutine: FastAPI would run a plain function in a worker thread, for nothing."""
     return services()
 
 
