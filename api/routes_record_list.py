@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.auth import RecordsReader
-from api.deps import SessionDep
+from api.deps import ServicesDep
 from schemas.listing import RecordList
 from schemas.record import Status
 from schemas.vocab import document_types
-from store.listing import MAX_LIMIT, InvalidCursor, RecordFilters, list_records
+from store import unit_of_work
+from store.listing import MAX_LIMIT, InvalidCursor, RecordFilters, list_records_json
 from store.search import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -23,7 +24,7 @@ MAX_VALUES = 50
 
 @router.get("/records", response_model=RecordList)
 def list_records_route(
-    session: SessionDep,
+    svc: ServicesDep,
     principal: RecordsReader,
     unit: Annotated[list[str] | None, Query(description="Unit code; repeat for several")] = None,
     doc_type: Annotated[
@@ -52,7 +53,7 @@ def list_records_route(
     cursor: Annotated[
         str | None, Query(max_length=1000, description="`next_cursor` of the previous page")
     ] = None,
-) -> RecordList:
+) -> Response:
     """Records the caller may see, a page at a time; their metadata, not their text.
 
     **Paging.** Pass `next_cursor` back as `cursor`, with the same filters, until it is null.
@@ -94,8 +95,12 @@ def list_records_route(
         updated_since=updated_since,
     )
     try:
-        return list_records(
-            session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
-        )
+        with unit_of_work(svc.sessions) as session:
+            body = list_records_json(
+                session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
+            )
     except InvalidCursor as exc:
         raise HTTPException(422, f"Con trỏ phân trang không hợp lệ: {exc}") from None
+    # validated against RecordList already (which the OpenAPI document declares): FastAPI
+    # need not validate and serialize it again
+    return Response(body, media_type="application/json")
