@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import text, update
+from sqlalchemy import Row, text, update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -42,9 +42,9 @@ from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
 from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
 from store.corrections import StaleVersion, correct_document, document_corrections
-from store.documents import audit, pages_of
+from store.documents import audit, audit_now, pages_of
 from store.models import DocumentRow
-from store.records import build_record
+from store.records import build_record, record_data, record_rows
 from store.units import unit_exists
 from worker.pipeline import record_key, refresh_record_json
 from worker.services import Services
@@ -83,12 +83,12 @@ def _micros(moment: datetime | None) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def record_etag(doc: DocumentRow) -> str:
+def record_etag(doc: DocumentRow | Row[Any]) -> str:
     """Strong ETag of the record's JSON; If-Match on PATCH compares against it."""
     return f'"{doc.id}-v{doc.version}-{_micros(doc.updated_at)}"'
 
 
-def _secrecy(doc: DocumentRow) -> str | None:
+def _secrecy(doc: DocumentRow | Row[Any]) -> str | None:
     return doc.secrecy or (doc.document or {}).get("secrecy")
 
 
@@ -98,6 +98,17 @@ def visible_document(session: Session, principal: Principal, record_id: str) -> 
     if doc is None or not principal.may_see(doc.unit_code, _secrecy(doc)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return doc
+
+
+def _visible_rows(
+    session: Session, principal: Principal, record_id: str
+) -> tuple[Row[Any], list[Row[Any]]]:
+    """`visible_document` as plain rows with the pages, in one query (for the record read,
+    the most frequent call of the API)."""
+    found = record_rows(session, record_id)
+    if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return found
 
 
 def _require_content(doc: DocumentRow) -> None:
@@ -138,7 +149,7 @@ def _log_read(
             # (PostgreSQL's WAL writer, within a fraction of a second) instead of making
             # every read wait for its own disk flush
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        audit(session, principal.actor, READ, document_id=doc_id, detail=detail)
+        audit_now(session, principal.actor, READ, document_id=doc_id, detail=detail)
         return
     with unit_of_work(svc.sessions) as own:
         audit(own, principal.actor, READ, document_id=doc_id, detail=detail)
@@ -159,11 +170,11 @@ def _storage_down() -> HTTPException:
     )
 
 
-def _record_response(doc: DocumentRow, pages: list | None = None) -> JSONResponse:
-    record = build_record(doc, pages)
-    return JSONResponse(
-        record.model_dump(mode="json"),
-        headers={"ETag": record_etag(doc), "Cache-Control": PRIVATE},
+def _record_response(record: Record, etag: str) -> Response:
+    return Response(
+        record.model_dump_json(),
+        media_type="application/json",
+        headers={"ETag": etag, "Cache-Control": PRIVATE},
     )
 
 
@@ -201,12 +212,12 @@ def get_record(
     `If-Match` on PATCH to reject a stale write.
     """
     with unit_of_work(svc.sessions) as session:
-        doc = visible_document(session, principal, record_id)
+        doc, pages = _visible_rows(session, principal, record_id)
         etag = record_etag(doc)
         if not_modified(request, etag, None):
             response: Response = not_modified_response(etag, None)
         else:
-            response = _record_response(doc)
+            response = _record_response(Record.model_validate(record_data(doc, pages)), etag)
         _log_read(svc, principal, record_id, "record", response, session)
     return response
 
@@ -449,7 +460,8 @@ def patch_record(
         except StaleVersion as exc:  # cannot happen under the lock; kept as a safety net
             raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from exc
         session.flush()
-        response = _record_response(doc, list(pages_of(session, record_id)))
+        record = build_record(doc, list(pages_of(session, record_id)))
+        response = _record_response(record, record_etag(doc))
     try:
         refresh_record_json(svc, record_id)
     except Exception:  # the correction is committed; record.json catches up on the next change

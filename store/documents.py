@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorCode
@@ -35,6 +35,23 @@ def audit(
     session.add(
         AuditRow(
             actor=actor, action=action, document_id=document_id, batch_id=batch_id, detail=detail
+        )
+    )
+
+
+def audit_now(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    document_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """`audit`, written at once with a plain INSERT in the session's transaction: for a
+    read, which has no ORM object to flush (and need not pay for a flush)."""
+    session.execute(
+        insert(AuditRow.__table__).values(
+            actor=actor, action=action, document_id=document_id, detail=detail
         )
     )
 

@@ -2,67 +2,111 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from schemas.batch import Batch, BatchEntry, EntryOutcome
 from schemas.errors import ErrorCode, error_message
-from schemas.record import (
-    FINAL_STATES,
-    ArchiveInfo,
-    DocumentInfo,
-    Page,
-    PageMethod,
-    Record,
-    RecordError,
-    Source,
-    Status,
-)
+from schemas.record import FINAL_STATES, Record, Status
 from store.models import BatchEntryRow, BatchRow, DocumentRow, PageRow
+
+_HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
 
 
 def build_record(doc: DocumentRow, pages: list[PageRow] | None = None) -> Record:
     """The record of a document; `pages` defaults to the rows loaded with it."""
-    pages = list(doc.pages) if pages is None else pages
-    status = Status(doc.status)
+    return Record.model_validate(record_data(doc, list(doc.pages) if pages is None else pages))
+
+
+def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
+    """A `Record` as plain data, from a documents row and its page rows (ORM objects or
+    plain rows with the same attribute names), in page order; validated by the caller."""
     error = None
     if doc.error_code:
         code = ErrorCode(doc.error_code)
-        error = RecordError(code=code, message=error_message(code), detail=doc.error_message)
-    done = status in (Status.digitized, Status.needs_review)
-    return Record(
-        id=doc.id,
-        status=status,
-        unit=doc.unit_code,
-        batch_id=doc.batch_id,
-        dossier=doc.dossier,
-        source=Source(
-            filename=doc.filename,
-            sha256=doc.sha256,
-            media_type=doc.media_type,
-            size=doc.size,
-            pages=doc.page_count,
-        ),
-        text="\f".join(p.text for p in pages) if done else None,
-        pages=[
-            Page(
-                number=p.number,
-                text=p.text,
-                method=PageMethod(p.method),
-                confidence=p.confidence,
-                rotation=p.rotation,
-                skew=p.skew,
-            )
+        error = {"code": code, "message": error_message(code), "detail": doc.error_message}
+    done = doc.status in _HAS_CONTENT
+    return {
+        "id": doc.id,
+        "status": doc.status,
+        "unit": doc.unit_code,
+        "batch_id": doc.batch_id,
+        "dossier": doc.dossier,
+        "source": {
+            "filename": doc.filename,
+            "sha256": doc.sha256,
+            "media_type": doc.media_type,
+            "size": doc.size,
+            "pages": doc.page_count,
+        },
+        "text": "\f".join(p.text for p in pages) if done else None,
+        "pages": [
+            {
+                "number": p.number,
+                "text": p.text,
+                "method": p.method,
+                "confidence": p.confidence,
+                "rotation": p.rotation,
+                "skew": p.skew,
+            }
             for p in pages
         ]
         if done
         else [],
-        document=DocumentInfo.model_validate(doc.document or {}),
-        archive=ArchiveInfo.model_validate(doc.archive or {}),
-        error=error,
-        created_at=doc.created_at,
-        updated_at=doc.updated_at,
-    )
+        "document": doc.document or {},
+        "archive": doc.archive or {},
+        "error": error,
+        "created_at": doc.created_at,
+        "updated_at": doc.updated_at,
+    }
+
+
+#: what `record_data` reads of a document, and of each page (`record_rows`)
+RECORD_COLUMNS = (
+    DocumentRow.id,
+    DocumentRow.status,
+    DocumentRow.unit_code,
+    DocumentRow.batch_id,
+    DocumentRow.dossier,
+    DocumentRow.filename,
+    DocumentRow.sha256,
+    DocumentRow.media_type,
+    DocumentRow.size,
+    DocumentRow.page_count,
+    DocumentRow.document,
+    DocumentRow.archive,
+    DocumentRow.error_code,
+    DocumentRow.error_message,
+    DocumentRow.version,
+    DocumentRow.secrecy,
+    DocumentRow.created_at,
+    DocumentRow.updated_at,
+)
+_PAGE_COLUMNS = (
+    PageRow.number,
+    PageRow.text,
+    PageRow.method,
+    PageRow.confidence,
+    PageRow.rotation,
+    PageRow.skew,
+)
+
+
+def record_rows(session: Session, document_id: str) -> tuple[Row[Any], list[Row[Any]]] | None:
+    """(the document's row, its page rows in order) for `record_data`, in one query and
+    without ORM objects; None when there is no such document."""
+    rows = session.execute(
+        select(*RECORD_COLUMNS, *_PAGE_COLUMNS)
+        .outerjoin(PageRow, PageRow.document_id == DocumentRow.id)
+        .where(DocumentRow.id == document_id)
+        .order_by(PageRow.number)
+    ).all()
+    if not rows:
+        return None
+    return rows[0], [r for r in rows if r.number is not None]
 
 
 def load_record(session: Session, document_id: str) -> Record | None:
