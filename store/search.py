@@ -849,9 +849,23 @@ class Snippet:
 
 @lru_cache(maxsize=256)
 def _highlighter(query: SearchQuery) -> re.Pattern[str]:
-    """The query's words in folded text, as whole words."""
+    """The query's words in folded text, not followed by a letter or digit (see
+    `_whole_words` for the start)."""
     words = sorted(query.words, key=len, reverse=True)
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+
+
+def _whole_words(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    r"""Matches of `pattern` (words: letters and digits only) that start a word.
+
+    The same as a `(?<![^\W_])` look-behind in the pattern, which would be tried at every
+    position of the text and keep the regex engine from skipping ahead to the characters a
+    word can start with (most of the cost of snippets). Nothing is missed: a match that does
+    not start a word lies inside one, and no word starts before its end."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        if start == 0 or not text[start - 1].isalnum():
+            yield match
 
 
 _VARIANTS: dict[str, str] = {}
@@ -860,7 +874,7 @@ _DROPPED: re.Pattern[str] | None = None
 
 @lru_cache(maxsize=256)
 def _unfolding(query: SearchQuery) -> re.Pattern[str]:
-    """The query's words as whole words in *unfolded* text: each character stands for every
+    """The query's words in *unfolded* text (as `_highlighter`): each character stands for every
     character that folds to it (`d` for `[dDđĐðÐ]`). Right on text where folding keeps one
     character for one, which `_DROPPED` tells; it spares folding every page."""
     global _DROPPED
@@ -882,7 +896,7 @@ def _unfolding(query: SearchQuery) -> re.Pattern[str]:
         return "".join(_VARIANTS.get(c) or re.escape(c) for c in w)
 
     words = sorted(query.words, key=len, reverse=True)
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(word, words)) + r")(?![^\W_])")
+    return re.compile(r"(?:" + "|".join(map(word, words)) + r")(?![^\W_])")
 
 
 _JOIN_MARKS = re.compile(r"\s{1,10}|\s?[-/.]\s?")
@@ -904,11 +918,11 @@ def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snipp
         read += len(page)
         spans = []
         if _DROPPED.search(page) is None:  # one character for one: no need to fold
-            for match in unfolding.finditer(page):
+            for match in _whole_words(unfolding, page):
                 spans.append((match.start(), match.end(), fold(match.group())))
         else:
             folded, offsets = fold_with_offsets(page)
-            for match in pattern.finditer(folded):
+            for match in _whole_words(pattern, folded):
                 start, end = match.span()
                 if offsets is not None:
                     start = offsets[start]
