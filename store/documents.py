@@ -39,6 +39,9 @@ def audit(
     )
 
 
+_AUDIT_INSERT = insert(AuditRow.__table__)
+
+
 def audit_now(
     session: Session,
     actor: str,
@@ -49,10 +52,9 @@ def audit_now(
 ) -> None:
     """`audit`, written at once with a plain INSERT in the session's transaction: for a
     read, which has no ORM object to flush (and need not pay for a flush)."""
-    session.execute(
-        insert(AuditRow.__table__).values(
-            actor=actor, action=action, document_id=document_id, detail=detail
-        )
+    session.connection().execute(
+        _AUDIT_INSERT,
+        {"actor": actor, "action": action, "document_id": document_id, "detail": detail},
     )
 
 

@@ -211,7 +211,7 @@ def _list(
         stmt = stmt.order_by(DocumentRow.updated_at.asc(), DocumentRow.id.asc())
     else:
         stmt = stmt.order_by(DocumentRow.updated_at.desc(), DocumentRow.id.desc())
-    rows = session.execute(stmt.limit(limit + 1)).all()
+    rows = session.connection().execute(stmt.limit(limit + 1)).all()  # plain rows, no ORM
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from schemas.batch import Batch, BatchEntry, EntryOutcome
@@ -95,15 +95,20 @@ _PAGE_COLUMNS = (
 )
 
 
+#: the record and its pages in one query; built once, run on the session's connection
+#: (without the ORM's per-query work: plain rows are all `record_data` needs)
+_RECORD_ROWS = (
+    select(*RECORD_COLUMNS, *_PAGE_COLUMNS)
+    .outerjoin(PageRow, PageRow.document_id == DocumentRow.id)
+    .where(DocumentRow.id == bindparam("document_id"))
+    .order_by(PageRow.number)
+)
+
+
 def record_rows(session: Session, document_id: str) -> tuple[Row[Any], list[Row[Any]]] | None:
     """(the document's row, its page rows in order) for `record_data`, in one query and
     without ORM objects; None when there is no such document."""
-    rows = session.execute(
-        select(*RECORD_COLUMNS, *_PAGE_COLUMNS)
-        .outerjoin(PageRow, PageRow.document_id == DocumentRow.id)
-        .where(DocumentRow.id == document_id)
-        .order_by(PageRow.number)
-    ).all()
+    rows = session.connection().execute(_RECORD_ROWS, {"document_id": document_id}).all()
     if not rows:
         return None
     return rows[0], [r for r in rows if r.number is not None]
