@@ -54,6 +54,7 @@ from store.models import DocumentRow, PageRow
 from store.search import (
     SNIPPET_PAGES,
     SearchQuery,
+    among,
     parse_query,
     ranked_block,
     snippets,
@@ -258,18 +259,16 @@ def _search(
         bound, tier, last = picked[-1]
         next_cursor = _encode({"k": "s", "h": bound, "t": tier, "i": last, "f": fingerprint})
     # the rule again: under READ COMMITTED a record may have changed since it was picked
-    docs = {
-        d.id: d
-        for d in session.execute(
-            select(*_ITEM_COLUMNS).where(DocumentRow.id.in_([p[2] for p in picked]), *where)
-        )
-    }
-    ids = [p[2] for p in picked if p[2] in docs]
+    conn = session.connection()  # plain rows, no ORM
+    picked_ids = [p[2] for p in picked]
+    where_picked = [among(session, DocumentRow.id, picked_ids), *where]
+    docs = {d.id: d for d in conn.execute(select(*_ITEM_COLUMNS).where(*where_picked))}
+    ids = [i for i in picked_ids if i in docs]
     pages: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
     if ids:
-        for doc_id, number, page_text in session.execute(
+        for doc_id, number, page_text in conn.execute(
             select(PageRow.document_id, PageRow.number, PageRow.text)
-            .where(PageRow.document_id.in_(ids), PageRow.number <= SNIPPET_PAGES)
+            .where(among(session, PageRow.document_id, ids), PageRow.number <= SNIPPET_PAGES)
             .order_by(PageRow.document_id, PageRow.number)
         ):
             pages[doc_id].append((number, page_text))

@@ -64,6 +64,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
+    any_,
     bindparam,
     cast,
     column,
@@ -75,7 +76,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
@@ -537,6 +538,15 @@ def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def among(session: Session, key: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
+    """`key IN ids`; on PostgreSQL `key = ANY(:ids)`, one array parameter, so the statement's
+    text does not change with the number of ids and the compiled forms (SQLAlchemy's,
+    psycopg's, the server's prepared plan) are reused instead of made again per search."""
+    if _is_pg(session):
+        return key == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
+    return key.in_(ids)
+
+
 def index_document(session: Session, document_id: str) -> None:
     """Bring the index entry of one record up to date, in the caller's transaction.
 
@@ -820,7 +830,9 @@ def _bits(session: Session, query: SearchQuery, ids: list[str]) -> tuple[set[str
         exact_sql = _ts_match(_PG.c.exact, exact_tsquery_literal(query)) if query.exact else true()
         meta_sql = _ts_match(_PG.c.meta, tsquery_literal(query))
         rows = session.execute(
-            select(_PG.c.document_id, exact_sql, meta_sql).where(_PG.c.document_id.in_(ids))
+            select(_PG.c.document_id, exact_sql, meta_sql).where(
+                among(session, _PG.c.document_id, ids)
+            )
         ).all()
         return {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}
     stmt = text(
