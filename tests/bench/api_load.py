@@ -5,7 +5,9 @@
 realistic size (paragraphs of real Vietnamese administrative texts, 1–4 pages, 2–6 KB), builds
 the search index, starts `uvicorn api.app:app` with two worker processes, and measures p50/p95
 of one record, a filtered list page and a search, with `/healthz` as the floor of the HTTP
-stack measured in the same run. Nothing is asserted: figures are written and printed.
+stack measured in the same run, and the API processes' CPU time per request (a steadier
+figure than latencies on a machine that also does other work). Nothing is asserted: figures
+are written and printed.
 """
 
 from __future__ import annotations
@@ -148,6 +150,33 @@ def populate(url: str, n: int) -> tuple[list[str], str]:
         token, _ = create_token(session, "bench", ["records:read", "records:secret"])
     engine.dispose()
     return ids, token
+
+
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its descendants so far, from /proc
+    (0 where there is none): per request, a figure the other load of a shared machine
+    disturbs much less than latencies."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, ()))
+    return total
 
 
 def _free_port() -> int:
@@ -300,10 +329,15 @@ def run(records: int, clients: int, seconds: float) -> dict[str, object]:
         for label, make_path in scenarios.items():
             if use_wrk:
                 _wrk(base, headers, make_path, clients, 3, work)  # warm up
-                results[label] = _wrk(base, headers, make_path, clients, seconds, work)
+                cpu = _cpu_seconds(server.pid)
+                figures = _wrk(base, headers, make_path, clients, seconds, work)
             else:
                 asyncio.run(_load(base, headers, make_path, clients, 3))
-                results[label] = asyncio.run(_load(base, headers, make_path, clients, seconds))
+                cpu = _cpu_seconds(server.pid)
+                figures = asyncio.run(_load(base, headers, make_path, clients, seconds))
+            cpu = _cpu_seconds(server.pid) - cpu
+            figures["api_cpu_ms_per_request"] = round(cpu * 1000 / max(figures["requests"], 1), 2)
+            results[label] = figures
             print(label, results[label], flush=True)
         return results
     finally:
