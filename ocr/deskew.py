@@ -34,11 +34,20 @@ class LineFit:
 
     angle: float
     sharpness: float
+    #: how far the best slant stands out from the others: its sharpness over the median of
+    #: the coarse scan's (about 2 on a page of text; near 1 when nothing is in lines — a
+    #: last page holding little but a seal and a signature — and the angle means nothing)
+    peak: float = 0.0
 
 
 def otsu_threshold(grey: np.ndarray) -> int:
     """The grey level that best splits ink from paper (Otsu's between-class variance)."""
-    hist = np.bincount(grey.ravel(), minlength=256).astype(np.float64)
+    return otsu_from_histogram(np.bincount(grey.ravel(), minlength=256))
+
+
+def otsu_from_histogram(counts: np.ndarray | list[int]) -> int:
+    """Otsu's threshold from the 256 counts of an 8-bit histogram."""
+    hist = np.asarray(counts, dtype=np.float64)[:256]
     total = hist.sum()
     if total == 0:
         return 127
@@ -110,7 +119,8 @@ def coarse_fit(ys: np.ndarray, xs: np.ndarray, *, max_angle: float = MAX_SKEW) -
     bounds = _bounds(ys, xs)
     scores = [_sharpness(ys, xs, a, bounds) for a in angles]
     best = int(np.argmax(scores))
-    return LineFit(float(angles[best]), float(scores[best]))
+    peak = scores[best] / max(float(np.median(scores)), 1e-9)
+    return LineFit(float(angles[best]), float(scores[best]), round(peak, 3))
 
 
 def fit_lines(ys: np.ndarray, xs: np.ndarray, coarse: LineFit | None = None) -> LineFit:
@@ -130,4 +140,5 @@ def fit_lines(ys: np.ndarray, xs: np.ndarray, coarse: LineFit | None = None) -> 
         denom = left - 2 * mid + right
         if denom < 0:
             angle += step * 0.5 * (left - right) / denom
-    return LineFit(round(max(-MAX_SKEW, min(MAX_SKEW, angle)), 2) + 0.0, float(scores[i]))
+    angle = round(max(-MAX_SKEW, min(MAX_SKEW, angle)), 2) + 0.0
+    return LineFit(angle, float(scores[i]), start.peak)

@@ -25,6 +25,11 @@ AXIS_MARGIN = 1.15
 UPRIGHT_MARGIN = 0.1
 #: a page whose best profile is flatter than this has too little text to judge
 MIN_SHARPNESS = 1.3
+#: a best slant that stands out less than this from the others (LineFit.peak) is not the
+#: slant of text lines: pages of text score 1.5–2.1 (1.5 a half-page letter tilted 3°), a
+#: last page holding a few short lines, a seal scanned in grey and a signature 1.1–1.2 —
+#: and deskewing such a page by the seal's "slant" (5–9°) lost its signer to Tesseract
+MIN_PEAK = 1.25
 _ROW_FLOOR = 0.03  # rows with less ink than this share of the fullest row separate lines
 _CORE = 0.5  # rows with at least this share of their line's fullest row form its x-height band
 
@@ -93,6 +98,11 @@ def turn_points(ys: np.ndarray, xs: np.ndarray, rotation: int) -> tuple[np.ndarr
     return ys, xs
 
 
+def line_skew(fit: LineFit) -> float:
+    """The fit's slant when it is the slant of text lines, else 0 (leave the page level)."""
+    return fit.angle if fit.peak >= MIN_PEAK else 0.0
+
+
 def find_orientation(ys: np.ndarray, xs: np.ndarray) -> Orientation:
     """The quarter turn and skew of a page, from its ink pixels (rows, columns)."""
     across, down = coarse_fit(ys, xs), coarse_fit(xs, ys)
@@ -102,7 +112,10 @@ def find_orientation(ys: np.ndarray, xs: np.ndarray) -> Orientation:
     ty, tx = turn_points(ys, xs, base)
     # The columns' fit projected x + y·tan(a); turned clockwise by 90° that is
     # x' − y'·tan(a): the same slant with the sign flipped.
-    fit = fit_lines(ty, tx, LineFit(-down.angle, down.sharpness) if sideways else across)
+    fit = fit_lines(
+        ty, tx, LineFit(-down.angle, down.sharpness, down.peak) if sideways else across
+    )
+    in_lines = fit.peak >= MIN_PEAK
     lines = text_lines(profile(ty, tx, fit.angle).astype(np.float64))
     score = upright_score(lines)
     rotation = base if score >= 0 else (base + 180) % 360
@@ -110,5 +123,6 @@ def find_orientation(ys: np.ndarray, xs: np.ndarray) -> Orientation:
     axis_clear = max(across.sharpness, down.sharpness) > min(
         across.sharpness, down.sharpness
     ) * AXIS_MARGIN
-    certain = has_text and axis_clear and abs(score) >= UPRIGHT_MARGIN
-    return Orientation(rotation, fit.angle, certain, round(score, 3), has_text, x_height(lines))
+    certain = has_text and in_lines and axis_clear and abs(score) >= UPRIGHT_MARGIN
+    skew = line_skew(fit)
+    return Orientation(rotation, skew, certain, round(score, 3), has_text, x_height(lines))

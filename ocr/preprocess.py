@@ -27,7 +27,7 @@ from ocr.clean import NOISY, denoise, noise_level
 from ocr.deskew import ANALYSIS_DPI, fit_lines, ink_mask, ink_points
 from ocr.dropout import drop_colour_ink
 from ocr.geometry import IDENTITY, PagePlan, compose, plan_page
-from ocr.orientation import Orientation, find_orientation, turn_points
+from ocr.orientation import Orientation, find_orientation, line_skew, turn_points
 
 #: pages tilted less than this are read as they are: plain Tesseract read our pages tilted
 #: ±1.5° as well as level ones (0.1–0.4 % CER) but lost lines from −2° (up to 11 %), and
@@ -95,7 +95,7 @@ def skew_for(analysis: Analysis, rotation: int) -> float:
     if rotation % 180 == analysis.orientation.rotation % 180:
         return analysis.orientation.skew
     ys, xs = turn_points(analysis.ys, analysis.xs, rotation)
-    return fit_lines(ys, xs).angle
+    return line_skew(fit_lines(ys, xs))
 
 
 def target_scale(x_height: float | None, dpi: float) -> float:

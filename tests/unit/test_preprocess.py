@@ -151,6 +151,27 @@ def test_lines_running_down_the_page_mean_a_page_on_its_side() -> None:
     assert found.skew == pytest.approx(2.0, abs=0.1)
 
 
+def test_a_page_of_little_but_a_seal_and_a_signature_is_left_level() -> None:
+    # a last page: three short lines, the signer's block under a seal scanned in grey, a
+    # long pen stroke; nothing on it is in lines, and its best "slant" (that of the seal's
+    # and the signature's ink) must not be used to turn it
+    dpi = 200
+    page = Image.new("L", (1654, 2339), 255)
+    page.info["dpi"] = (dpi, dpi)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT_DIR / FONT_FILES["bold"]), 34)
+    for i, text in enumerate(["Nơi nhận:", "- Như trên;", "- Lưu: VT."]):
+        draw.text((220, 200 + 45 * i), text, font=font, fill=0)
+    draw.text((1000, 200), "TRƯỞNG PHÒNG", font=font, fill=0)
+    draw.text((1000, 480), "Bùi Ngọc Hương", font=font, fill=0)
+    for k in range(6):  # the signature's loops, slanting down to the right
+        draw.arc((950 + 60 * k, 300 + 12 * k, 1150 + 60 * k, 420 + 12 * k), 0, 300, fill=0, width=4)
+    sealed = red_stamp(page, (1120, 380), seed=2).convert("L")
+    found = analyse(sealed, dpi).orientation
+    assert found.skew == 0.0
+    assert not found.certain  # Tesseract's OSD decides the way up
+
+
 @pytest.fixture(scope="module")
 def page_150() -> Image.Image:
     return render_pages(get_spec("cv-12-ubnd-vx"), dpi=150)[0].image
