@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from ocr.hocr import mean_confidence, parse_hocr
+from ocr.hocr import mean_confidence, page_text, parse_hocr
 from ocr.hocr_map import map_hocr
 from ocr.preprocess import Analysis, Prepared, analyse, make_ocr_image, skew_for
+from ocr.recover import merge_lines, missed_regions, read_regions
 from ocr.sources import DocumentSource, normalize_text
 from ocr.tesseract import Recognized, detect_orientation, recognize
 from ocr.textlayer import judge
@@ -44,6 +45,7 @@ class PageResult:
     hocr: str | None = None  # word boxes of an OCRed page, in the page's displayed frame
     note: str = ""  # why this method was chosen
     low_confidence: bool = False  # OCR confidence under LOW_CONFIDENCE: worth a human look
+    recovered: int = 0  # words read by the second look at ink the first left (ocr.recover)
     timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -52,6 +54,7 @@ class _Reading:
     prepared: Prepared
     recognized: Recognized
     confidence: float | None
+    recovered: int = 0  # words found by the second look (ocr.recover)
 
 
 def extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) -> PageResult:
@@ -79,6 +82,26 @@ def _read(analysis: Analysis, rotation: int, lang: str) -> _Reading:
     recognized = recognize(prepared.image, lang=lang, dpi=prepared.dpi)
     analysis.timings["ocr"] = analysis.timings.get("ocr", 0.0) + _ms(start)
     return _Reading(prepared, recognized, mean_confidence(parse_hocr(recognized.hocr)))
+
+
+def _second_look(reading: _Reading, lang: str, analysis: Analysis) -> _Reading:
+    """The reading with the text its layout analysis dropped read again (ocr.recover)."""
+    start = time.perf_counter()
+    prepared = reading.prepared
+    first = parse_hocr(reading.recognized.hocr)
+    regions = missed_regions(prepared.image, first, prepared.dpi)
+    if not regions:
+        analysis.timings["recover"] = _ms(start)
+        return reading
+    blocks = read_regions(prepared.image, regions, first, lang=lang, dpi=prepared.dpi)
+    analysis.timings["recover"] = _ms(start)
+    words = sum(len(line.words) for lines in blocks for line in lines)
+    if not words:
+        return reading
+    hocr = merge_lines(reading.recognized.hocr, blocks)
+    merged = parse_hocr(hocr)
+    recognized = Recognized(text=page_text(merged), hocr=hocr)
+    return _Reading(prepared, recognized, mean_confidence(merged), recovered=words)
 
 
 def _osd_rotation(analysis: Analysis) -> int | None:
@@ -113,6 +136,8 @@ def ocr_page(
             again = _read(analysis, turn, lang)
             if (again.confidence or 0.0) > (reading.confidence or 0.0):
                 reading = again
+    if found.has_text:
+        reading = _second_look(reading, lang, analysis)
     plan = reading.prepared.plan
     hocr = reading.recognized.hocr
     if not plan.is_identity:
@@ -131,5 +156,6 @@ def ocr_page(
         hocr=hocr,
         note=note,
         low_confidence=low,
+        recovered=reading.recovered,
         timings=analysis.timings,
     )

@@ -1,9 +1,12 @@
-"""The targets on real OCR: Tesseract (`vie`) of clean and degraded scans of every generated,
-hand-written and corpus document, with and without hOCR word boxes.
+"""The targets on real OCR of clean and degraded scans of every generated, hand-written and
+corpus document, with and without hOCR word boxes: clean scans read by plain Tesseract
+(`vie`), degraded ones by the pipeline's own `ocr.extract.ocr_page` — what classify is given
+in production (orientation, deskew, colour dropout, the second look at missed ink).
 
 The first run OCRs about 320 pages (a few minutes on two cores); the text is cached (see
 `tests/data/classify_eval.py`), so later runs take seconds. The figures:
-`python -m tests.data.classify_eval ocr ocr-text degraded degraded-text --jobs 2`.
+`python -m tests.data.classify_eval ocr ocr-text --jobs 2` and
+`python -m tests.data.classify_eval degraded degraded-text --engine pipeline --jobs 2`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ pytestmark = [
 ]
 
 CLEAN = {"type": 0.98, "number": 0.95, "issued_on": 0.95, "issuer": 0.90, "signer": 0.90}
-# Degraded scans: three recipes of six put a red seal over the signature, and Tesseract on the
-# raw scan loses the signer's name under it (the pipeline drops the seal's colour first).
-DEGRADED = {**CLEAN, "type": 0.95, "signer": 0.70}
+DEGRADED = {**CLEAN, "type": 0.95}
+# Without word boxes the signer's block is found in the text stream alone (measured: 89 %)
+DEGRADED_TEXT = {**DEGRADED, "signer": 0.85}
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +34,16 @@ def specs():
 
 
 @pytest.mark.parametrize(
-    ("name", "targets"),
-    [("ocr", CLEAN), ("ocr-text", CLEAN), ("degraded", DEGRADED), ("degraded-text", DEGRADED)],
+    ("name", "engine", "targets"),
+    [
+        ("ocr", "tesseract", CLEAN),
+        ("ocr-text", "tesseract", CLEAN),
+        ("degraded", "pipeline", DEGRADED),
+        ("degraded-text", "pipeline", DEGRADED_TEXT),
+    ],
 )
-def test_targets_on_tesseract_ocr(specs, name: str, targets: dict[str, float]) -> None:
-    report = evaluate(name, specs, jobs=2)
+def test_targets_on_real_ocr(specs, name: str, engine: str, targets: dict[str, float]) -> None:
+    report = evaluate(name, specs, jobs=2, engine=engine)
     fields = report["fields"]
     for field, target in targets.items():
         assert fields[field]["accuracy"] >= target, (field, fields[field])
@@ -46,7 +54,7 @@ def test_targets_on_tesseract_ocr(specs, name: str, targets: dict[str, float]) -
 
 
 def test_review_catches_what_ocr_got_wrong(specs) -> None:
-    report = evaluate("degraded", specs, jobs=2)
+    report = evaluate("degraded", specs, jobs=2, engine="pipeline")
     missed = []
     for key, outcome, result in report["details"]:
         wrong = [f for f in ("type", "number", "issued_on", "issuer") if outcome[f] != "ok"]

@@ -6,10 +6,10 @@ plain Tesseract on the same pages for comparison, comes from
 
     python -m tests.data.ocr_set [--plain]
 
-Measured (Tesseract 5.3, `vie`; plain Tesseract → this pipeline): clean 0.28 % → 0.22 %,
-grey 200 dpi 0.18 % → 0.18 %, skew ±3° 27 % → 0.24 %, noise 0.56 % → 0.50 %, blur
-0.23 % → 0.17 %, JPEG 40 0.06 % → 0.06 %, photocopy 0.18 % → 0.18 %, seal 5.2 % → 0.28 %,
-turned 90/180/270° 121 % → 0.18 %.
+Measured (Tesseract 5.3, `vie`; plain Tesseract → this pipeline): clean 0.28 % → 0.20 %,
+grey 200 dpi 0.18 % → 0.17 %, skew ±3° 27 % → 0.20 %, noise 0.56 % → 0.50 %, blur
+0.23 % → 0.14 %, JPEG 40 0.06 % → 0.04 %, photocopy 0.18 % → 0.14 %, seal 5.2 % → 0.22 %,
+turned 90/180/270° 121 % → 0.16 %.
 """
 
 from __future__ import annotations
