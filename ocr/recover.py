@@ -36,8 +36,10 @@ CELL_PER_DPI = 1 / 25
 CELL_INK = 3
 #: border strips left out: scanner edges and punch holes are not text
 MARGIN = 0.03
-#: smallest region read again, in cells: about one line of body text, three letters wide
-MIN_HEIGHT, MIN_WIDTH, MIN_INKED = 3, 3, 6
+#: smallest region read again, in cells: one line of body text, about four letters wide.
+#: A lone page number, which Tesseract often drops, is left: reading it would cost one more
+#: Tesseract run on most pages (the run's start alone is a tenth of a page's OCR time)
+MIN_HEIGHT, MIN_WIDTH, MIN_INKED = 3, 6, 10
 #: a region larger than this share of the page is a picture, not text the layout missed
 MAX_REGION_AREA = 0.2
 #: most of the page read a second time (what is left beyond it stays unread)

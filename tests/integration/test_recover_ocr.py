@@ -8,7 +8,6 @@ How much it brings on the whole degraded set (signer 83.9 % → 91 %):
 
 from __future__ import annotations
 
-import re
 import shutil
 
 import pytest
@@ -52,15 +51,14 @@ def test_a_signer_block_under_a_grey_seal_is_read_again() -> None:
     assert surname.bbox[0] > parse_hocr(result.hocr).width / 2
 
 
-def test_a_clean_colour_page_gets_only_what_was_missed() -> None:
+def test_a_clean_colour_page_gets_nothing_added() -> None:
     # the seal and the blue signature are colour: the dropout takes them out before the
     # first reading; what is left that no word covers is the page number, a lone digit
-    # Tesseract's layout analysis drops
+    # Tesseract's layout analysis drops and the second look leaves too (too small)
     spec = get_spec("kh-251-ubnd")
     result = _read_last_page(spec, ("stamp",))
-    added = re.findall(r"id='word_r[^>]*>([^<]*)<", result.hocr or "")
-    assert added == ["2"]
-    assert result.text.startswith("2\n")
+    assert result.recovered == 0
+    assert "word_r" not in (result.hocr or "")
     assert result.text.count(spec.signer_name) == 1
 
 
