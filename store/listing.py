@@ -47,10 +47,10 @@ from sqlalchemy import ColumnElement, Row, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from schemas.auth import Principal
-from schemas.errors import ErrorCode, error_message
 from schemas.listing import RecordList
 from schemas.record import Status
 from store.models import DocumentRow, PageRow
+from store.records import error_block
 from store.search import (
     SNIPPET_PAGES,
     SearchQuery,
@@ -283,13 +283,7 @@ def _search(
 
 def _item(doc: Row[Any]) -> dict[str, Any]:
     """A `RecordListItem` as plain data (validated with the whole page)."""
-    error = None
-    if doc.error_code:
-        try:
-            code = ErrorCode(doc.error_code)
-        except ValueError:
-            code = ErrorCode.internal_error
-        error = {"code": code, "message": error_message(code), "detail": doc.error_message}
+    error = error_block(doc)
     return {
         "id": doc.id,
         "status": doc.status,
