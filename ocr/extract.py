@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from ocr.hocr import mean_confidence, page_text, parse_hocr
+from ocr.hocr import HocrPage, mean_confidence, page_text, parse_hocr
 from ocr.hocr_map import map_hocr
 from ocr.preprocess import Analysis, Prepared, analyse, make_ocr_image, skew_for
 from ocr.recover import merge_lines, missed_regions, read_regions
@@ -53,8 +53,12 @@ class PageResult:
 class _Reading:
     prepared: Prepared
     recognized: Recognized
-    confidence: float | None
+    page: HocrPage  # recognized.hocr, parsed once
     recovered: int = 0  # words found by the second look (ocr.recover)
+
+    @property
+    def confidence(self) -> float | None:
+        return mean_confidence(self.page)
 
 
 def extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) -> PageResult:
@@ -81,14 +85,14 @@ def _read(analysis: Analysis, rotation: int, lang: str) -> _Reading:
     start = time.perf_counter()
     recognized = recognize(prepared.image, lang=lang, dpi=prepared.dpi)
     analysis.timings["ocr"] = analysis.timings.get("ocr", 0.0) + _ms(start)
-    return _Reading(prepared, recognized, mean_confidence(parse_hocr(recognized.hocr)))
+    return _Reading(prepared, recognized, parse_hocr(recognized.hocr))
 
 
 def _second_look(reading: _Reading, lang: str, analysis: Analysis) -> _Reading:
     """The reading with the text its layout analysis dropped read again (ocr.recover)."""
     start = time.perf_counter()
     prepared = reading.prepared
-    first = parse_hocr(reading.recognized.hocr)
+    first = reading.page
     regions = missed_regions(prepared.image, first, prepared.dpi)
     if not regions:
         analysis.timings["recover"] = _ms(start)
@@ -101,7 +105,7 @@ def _second_look(reading: _Reading, lang: str, analysis: Analysis) -> _Reading:
     hocr = merge_lines(reading.recognized.hocr, blocks)
     merged = parse_hocr(hocr)
     recognized = Recognized(text=page_text(merged), hocr=hocr)
-    return _Reading(prepared, recognized, mean_confidence(merged), recovered=words)
+    return _Reading(prepared, recognized, merged, recovered=words)
 
 
 def _osd_rotation(analysis: Analysis) -> int | None:
