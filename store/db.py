@@ -37,9 +37,27 @@ def make_engine(url: str) -> Engine:
     # Enough kept-open connections for the threads of one API process or worker: beyond
     # pool_size a connection is opened and closed per use, which costs PostgreSQL a new backend
     # each time (under load that churn, not the queries, was the bottleneck).
-    engine = create_engine(url, pool_size=16, max_overflow=16)
+    #
+    # psycopg prepares a statement on its fifth use, and PostgreSQL then soon switches to a
+    # generic plan, made without the parameters' values: for a list filtered by unit and type
+    # that plan scans far more rows (4.7 ms became 8.5 ms per page). A plan for the values at
+    # hand each time, on the prepared statement, keeps the parse saved and the plan right.
+    engine = create_engine(
+        url,
+        pool_size=16,
+        max_overflow=16,
+        connect_args={"options": _with_custom_plans(parsed.query.get("options"))},
+    )
     event.listen(engine, "checkout", _replace_if_dropped)
     return engine
+
+
+def _with_custom_plans(options: str | tuple[str, ...] | None) -> str:
+    """The connection's `options` with custom plans, keeping any the URL sets."""
+    given = " ".join([options] if isinstance(options, str) else options or ())
+    if "plan_cache_mode" in given:
+        return given
+    return f"{given} -c plan_cache_mode=force_custom_plan".strip()
 
 
 def _replace_if_dropped(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

@@ -21,7 +21,6 @@ def build_record(doc: DocumentRow, pages: list[PageRow] | None = None) -> Record
     return Record.model_validate(record_data(doc, list(doc.pages) if pages is None else pages))
 
 
-
 def error_block(doc: Any) -> dict[str, Any] | None:
     """A record's `error` as plain data, from a documents row (ORM object or plain row); a
     code this version does not know reads as `internal_error` instead of failing the read."""
@@ -32,6 +31,7 @@ def error_block(doc: Any) -> dict[str, Any] | None:
     except ValueError:
         code = ErrorCode.internal_error
     return {"code": code, "message": error_message(code), "detail": doc.error_message}
+
 
 def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
     """A `Record` as plain data, from a documents row and its page rows (ORM objects or

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 
 from schemas.vocab import document_types
 from store import make_session_factory, unit_of_work
@@ -179,6 +179,30 @@ def _cpu_seconds(root: int) -> float:
     return total
 
 
+def _postgres_root() -> int | None:
+    """The PostgreSQL server process on this machine (its backends are its children), if any."""
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            name = (entry / "comm").read_text().strip()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent_name = (Path("/proc") / str(parent) / "comm").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if name in ("postgres", "postmaster") and parent_name not in ("postgres", "postmaster"):
+            return int(entry.name)
+    return None
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs so far, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return float(sum(fields) - idle), float(sum(fields))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -275,16 +299,39 @@ def _wrk(
     }
 
 
-def run(records: int, clients: int, seconds: float) -> dict[str, object]:
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
+def _reuse(url: str) -> tuple[list[str], str]:
+    """(ids, a new token) of a database an earlier run kept."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM documents ORDER BY id")).scalars())
+    with unit_of_work(make_session_factory(engine)) as session:
+        token, _ = create_token(session, "bench", ["records:read", "records:secret"])
+    engine.dispose()
+    return ids, token
+
+
+def run(
+    records: int,
+    clients: int,
+    seconds: float,
+    keep: str | None = None,
+    only: str | None = None,
+) -> dict[str, object]:
+    """Measure; with `keep`, the database of that name is filled once and kept for the next
+    runs (which then measure the code only, not the filling)."""
+    name = keep or f"sohoa_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     server = None
     try:
         t0 = time.monotonic()
-        ids, token = populate(url, records)
+        ids, token = _reuse(url) if exists else populate(url, records)
         fill_seconds = time.monotonic() - t0
         port = _free_port()
         tmp = tempfile.mkdtemp(prefix="sohoa-bench-api-")
@@ -326,17 +373,30 @@ def run(records: int, clients: int, seconds: float) -> dict[str, object]:
             "load_generator": "wrk" if use_wrk else "httpx (async, same machine)",
         }
         work = Path(tmp)
+        postgres = _postgres_root()
         for label, make_path in scenarios.items():
+            if only and only not in label and not label.startswith("healthz"):
+                continue
             if use_wrk:
                 _wrk(base, headers, make_path, clients, 3, work)  # warm up
-                cpu = _cpu_seconds(server.pid)
-                figures = _wrk(base, headers, make_path, clients, seconds, work)
             else:
                 asyncio.run(_load(base, headers, make_path, clients, 3))
-                cpu = _cpu_seconds(server.pid)
+            cpu = _cpu_seconds(server.pid)
+            db_cpu = _cpu_seconds(postgres) if postgres else 0.0
+            busy, total = _machine_busy()
+            if use_wrk:
+                figures = _wrk(base, headers, make_path, clients, seconds, work)
+            else:
                 figures = asyncio.run(_load(base, headers, make_path, clients, seconds))
             cpu = _cpu_seconds(server.pid) - cpu
-            figures["api_cpu_ms_per_request"] = round(cpu * 1000 / max(figures["requests"], 1), 2)
+            db_cpu = (_cpu_seconds(postgres) if postgres else 0.0) - db_cpu
+            busy2, total2 = _machine_busy()
+            n = max(figures["requests"], 1)
+            figures["api_cpu_ms_per_request"] = round(cpu * 1000 / n, 2)
+            figures["db_cpu_ms_per_request"] = round(db_cpu * 1000 / n, 2)
+            figures["machine_busy_percent"] = round(
+                100 * (busy2 - busy) / max(total2 - total, 1), 1
+            )
             results[label] = figures
             print(label, results[label], flush=True)
         return results
@@ -344,16 +404,21 @@ def run(records: int, clients: int, seconds: float) -> dict[str, object]:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        if not keep:
+            _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 def main() -> None:
@@ -361,8 +426,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument(
+        "--keep", metavar="NAME", help="fill the database NAME once and keep it for later runs"
+    )
+    parser.add_argument("--only", help="run only the scenarios whose label contains this")
     args = parser.parse_args()
-    results = run(args.records, args.clients, args.seconds)
+    results = run(args.records, args.clients, args.seconds, args.keep, args.only)
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "api.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -183,9 +183,7 @@ def run_all(
     """Every job, `workers` pages at a time (one Tesseract per core, as the workers run)."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(
-            pool.map(run_job, todo, [lang] * len(todo), [plain] * len(todo), chunksize=1)
-        )
+        return list(pool.map(run_job, todo, [lang] * len(todo), [plain] * len(todo), chunksize=1))
 
 
 def by_condition(outcomes: Sequence[Outcome]) -> Iterator[tuple[str, list[Outcome], float]]:

@@ -45,3 +45,21 @@ def test_a_healthy_connection_is_not_pinged(
     pids = {_backend_pid(engine) for _ in range(5)}
     assert len(pids) == 1  # the same kept-open connection every time
     assert pings == []
+
+
+def test_statements_are_planned_for_their_values(engine: Engine) -> None:
+    """A prepared statement must not fall back to a generic plan (one made without the
+    parameters' values: far slower for a list filtered by a unit and a type)."""
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+
+
+def test_options_given_in_the_url_are_kept(pg_server: str) -> None:
+    separator = "&" if "?" in pg_server else "?"
+    engine = make_engine(pg_server + separator + "options=-c%20statement_timeout%3D4321")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "4321ms"
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+    finally:
+        engine.dispose()
