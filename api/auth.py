@@ -20,11 +20,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import ServicesDep
 from schemas.auth import Principal, Role, Scope
 from store import unit_of_work
 from store.auth import session_principal, token_principal
-from worker.services import Services
+from worker.services import Services, services
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -77,16 +76,22 @@ def forbidden(detail: str = "not allowed") -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail)
 
 
-async def current_principal(
-    request: Request,
-    svc: ServicesDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_cookie)],
-) -> Principal:
-    """The authenticated caller, or 401.
+_Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+_Cookie = Annotated[str | None, Depends(_cookie)]
 
-    A coroutine: a token checked a moment ago is found without leaving the event loop, and
-    only a database lookup goes to a worker thread."""
+
+async def current_principal(request: Request, bearer: _Bearer, cookie: _Cookie) -> Principal:
+    """The authenticated caller, or 401."""
+    return await _authenticate(request, bearer, cookie)
+
+
+async def _authenticate(
+    request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None
+) -> Principal:
+    """A coroutine: a token checked a moment ago is found without leaving the event loop, and
+    only a database lookup goes to a worker thread. Not a dependency of its own: each level
+    of dependencies costs FastAPI work on every request, and `require` calls it directly."""
+    svc = services()
     if bearer is not None:
         key, principal = _cached_token(bearer.credentials)
         if principal is None:
@@ -125,7 +130,8 @@ Caller = Annotated[Principal, Depends(current_principal)]
 def require(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, who must hold every one of `scopes`."""
 
-    async def dependency(principal: Caller) -> Principal:
+    async def dependency(request: Request, bearer: _Bearer, cookie: _Cookie) -> Principal:
+        principal = await _authenticate(request, bearer, cookie)
         if not all(principal.has(s) for s in scopes):
             raise forbidden("missing scope " + " ".join(s.value for s in scopes))
         return principal

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Row, text, update
+from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -42,7 +42,7 @@ from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
 from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
 from store.corrections import StaleVersion, correct_document, document_corrections
-from store.documents import audit, audit_now, pages_of
+from store.documents import audit, audit_read, pages_of
 from store.models import DocumentRow
 from store.records import build_record, record_data, record_rows
 from store.units import unit_exists
@@ -144,12 +144,7 @@ def _log_read(
     if response.status_code == 206:
         detail["range"] = response.headers.get("content-range")
     if session is not None:
-        if session.get_bind().dialect.name == "postgresql":
-            # a read changes nothing: its audit line is flushed to disk with the next ones
-            # (PostgreSQL's WAL writer, within a fraction of a second) instead of making
-            # every read wait for its own disk flush
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        audit_now(session, principal.actor, READ, document_id=doc_id, detail=detail)
+        audit_read(session, principal.actor, READ, document_id=doc_id, detail=detail)
         return
     with unit_of_work(svc.sessions) as own:
         audit(own, principal.actor, READ, document_id=doc_id, detail=detail)

@@ -50,7 +50,7 @@ from schemas.auth import Principal
 from schemas.listing import RecordList
 from schemas.record import Status
 from store.models import DocumentRow, PageRow
-from store.records import error_block
+from store.records import error_of
 from store.search import (
     SNIPPET_PAGES,
     SearchQuery,
@@ -171,7 +171,7 @@ def _page(
 # --------------------------------------------------------------------------------------------
 
 
-#: what a list item shows (plain rows: no ORM objects to build for a page of 50)
+#: what a list item shows, in the order `_item` unpacks (plain rows: no ORM objects)
 _ITEM_COLUMNS = (
     DocumentRow.id,
     DocumentRow.batch_id,
@@ -282,24 +282,28 @@ def _search(
 
 
 def _item(doc: Row[Any]) -> dict[str, Any]:
-    """A `RecordListItem` as plain data (validated with the whole page)."""
-    error = error_block(doc)
+    """A `RecordListItem` as plain data (validated with the whole page). The row is unpacked
+    in `_ITEM_COLUMNS` order: by position, not by name, which costs a row ten times less."""
+    (
+        doc_id, batch_id, unit_code, dossier, filename, media_type, size, page_count, status,
+        error_code, error_message, document, version, created_at, updated_at, digitized_at,
+    ) = doc  # fmt: skip
     return {
-        "id": doc.id,
-        "status": doc.status,
-        "unit": doc.unit_code,
-        "batch_id": doc.batch_id,
-        "dossier": doc.dossier,
-        "filename": doc.filename,
-        "media_type": doc.media_type,
-        "size": doc.size,
-        "pages": doc.page_count,
-        "document": doc.document or {},
-        "error": error,
-        "version": doc.version,
-        "created_at": doc.created_at,
-        "updated_at": doc.updated_at,
-        "digitized_at": doc.digitized_at,
+        "id": doc_id,
+        "status": status,
+        "unit": unit_code,
+        "batch_id": batch_id,
+        "dossier": dossier,
+        "filename": filename,
+        "media_type": media_type,
+        "size": size,
+        "pages": page_count,
+        "document": document or {},
+        "error": error_of(error_code, error_message),
+        "version": version,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "digitized_at": digitized_at,
     }
 
 

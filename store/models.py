@@ -100,7 +100,7 @@ class DocumentRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: last sign of life of whoever works on it; the reconciler looks at this
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: who holds the document while it is processed (a task id); a redelivered task takes it back

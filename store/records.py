@@ -22,15 +22,20 @@ def build_record(doc: DocumentRow, pages: list[PageRow] | None = None) -> Record
 
 
 def error_block(doc: Any) -> dict[str, Any] | None:
-    """A record's `error` as plain data, from a documents row (ORM object or plain row); a
-    code this version does not know reads as `internal_error` instead of failing the read."""
-    if not doc.error_code:
+    """A record's `error` as plain data, from a documents row (ORM object or plain row)."""
+    return error_of(doc.error_code, doc.error_message)
+
+
+def error_of(error_code: str | None, detail: str | None) -> dict[str, Any] | None:
+    """A record's `error` as plain data; a code this version does not know reads as
+    `internal_error` instead of failing the read."""
+    if not error_code:
         return None
     try:
-        code = ErrorCode(doc.error_code)
+        code = ErrorCode(error_code)
     except ValueError:
         code = ErrorCode.internal_error
-    return {"code": code, "message": error_message(code), "detail": doc.error_message}
+    return {"code": code, "message": error_message(code), "detail": detail}
 
 
 def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:

@@ -63,3 +63,8 @@ def test_options_given_in_the_url_are_kept(pg_server: str) -> None:
             assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
     finally:
         engine.dispose()
+
+
+def test_random_reads_are_priced_for_ssd(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW random_page_cost")).scalar_one() == "1.1"
