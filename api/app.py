@@ -31,12 +31,14 @@ def create_app() -> FastAPI:
         docs_url="/api/v1/docs",
     )
     install_error_handlers(application)
+    # Routes are tried in this order on every request: the ones other services call most
+    # come first (health, then records), so they are found after few comparisons.
     application.include_router(routes_health.router)
+    application.include_router(routes_record_list.router)  # before /records/{id}
+    application.include_router(routes_records.router)
     application.include_router(routes_auth.router)
     application.include_router(routes_admin.router)
     application.include_router(routes_batches.router)
-    application.include_router(routes_record_list.router)  # before /records/{id}
-    application.include_router(routes_records.router)
     application.include_router(routes_meta.router)
     application.include_router(routes_progress.router)
     application.include_router(metrics.router)

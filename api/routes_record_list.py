@@ -12,7 +12,7 @@ from api.deps import ServicesDep
 from schemas.listing import RecordList
 from schemas.record import Status
 from schemas.vocab import document_types
-from store import unit_of_work
+from store import reading, unit_of_work
 from store.listing import MAX_LIMIT, InvalidCursor, RecordFilters, list_records_json
 from store.search import MAX_QUERY_CHARS
 
@@ -94,8 +94,11 @@ def list_records_route(
         issued_to=issued_to,
         updated_since=updated_since,
     )
+    # a list page is one statement: no transaction around it; a search sets planner options
+    # for its statements, which hold only inside a transaction
+    session_for = unit_of_work if q else reading
     try:
-        with unit_of_work(svc.sessions) as session:
+        with session_for(svc.sessions) as session:
             body = list_records_json(
                 session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
             )

@@ -1,6 +1,6 @@
 """Object storage, the metadata database, and queries over them."""
 
-from store.db import after_commit, make_engine, make_session_factory, unit_of_work
+from store.db import after_commit, make_engine, make_session_factory, reading, unit_of_work
 from store.objects import (
     FileTooLarge,
     ObjectNotFound,
@@ -24,5 +24,6 @@ __all__ = [
     "make_session_factory",
     "open_object_store",
     "original_key",
+    "reading",
     "unit_of_work",
 ]

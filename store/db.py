@@ -96,6 +96,17 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for a read: each statement runs and commits on its own (autocommit), so a
+    read makes no BEGIN and COMMIT round trips. For a read in one statement (a record with
+    its pages, a list page) nothing changes but the cost; an audit line written in it is
+    committed by its INSERT."""
+    with factory() as session:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
 _AFTER_COMMIT = "sohoa_after_commit"
 
 
