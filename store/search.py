@@ -39,10 +39,11 @@ word typed with diacritics is found in exactly that form (a word typed without t
 any form), then the records where every term is found in the metadata, then the newest. This
 is how the ranking is bounded: its per-record checks (exact forms, metadata) read only the
 records of one block, so 50,000 matches cost what 100 do. Finding a block on PostgreSQL: when
-the query's rarest word is common enough for the newest `RECENT_SLICE` records to fill it, a
-walk down the primary key that stops once the block is full; otherwise, and for what is
-left, the GIN index over the older records. The choice (from ANALYZE statistics) only
-changes the cost, never the result.
+the query's rarest word is common enough for the newest `RECENT_SLICE` records (or ten times
+as many) to fill it, those records first, newest first, read with the primary key and the
+GIN index together, so that only the slice's matches are read; for what is left, the GIN
+index over the older records. The choice (from ANALYZE statistics) only changes the cost,
+never the result.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ MAX_FIELD_CHARS = 2000
 RANK_WINDOW = 100
 #: newest records a block is first looked for in, by primary key (PostgreSQL)
 RECENT_SLICE = 1000
+#: the second slice is this many times as wide as the first
+WIDE_SLICE_FACTOR = 10
 #: pages and characters read per record to find snippets
 SNIPPET_PAGES = 50
 SNIPPET_CHARS = 200_000
@@ -735,19 +738,44 @@ def _candidates(
         base = base.join(DocumentRow, DocumentRow.id == key).where(*where)
     with _planner_for_search(session):
         ids: list[str] = []
-        rest = base if hi is None else base.where(unordered <= hi)
-        if _common(session, query, n):
-            floor = _floor(session, hi)
-            recent = base if hi is None else base.where(key <= hi)
+        top = hi  # inclusive upper bound of what is left to look at
+        for size, walk in _slices(session, query, n):
+            floor = _floor(session, hi, size)
+            if floor is not None and top is not None and floor >= top:
+                continue  # (floors a few seconds apart in age) nothing new in this slice
+            sliced = base if top is None else base.where(key <= top)
             if floor is not None:
-                recent = recent.where(key > floor)
-            ids = list(session.scalars(recent.order_by(key.desc()).limit(n)))
-            if floor is None:  # the slice held every record
+                sliced = sliced.where(key > floor)
+            # dense: down the primary key until the block is full; sparse: the slice's
+            # matches from the GIN index and the key's range together, then sorted
+            order = key.desc() if walk else unordered.desc()
+            ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))))
+            if floor is None or len(ids) >= n:  # the slice held every record, or enough
                 return ids
-            rest = base.where(unordered <= floor)
+            top = floor
         if len(ids) < n:
+            rest = base if top is None else base.where(unordered <= top)
             ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))))
     return ids
+
+
+def _slices(session: Session, query: SearchQuery, n: int) -> list[tuple[int, bool]]:
+    """How many of the newest records (below the bound) to look at before the GIN index
+    takes the rest, and whether to walk them by primary key.
+
+    The newest `RECENT_SLICE` records are walked when the query's words are common enough
+    to fill the block there (the walk stops once it is full); the next, ten times as wide,
+    when they are common enough to fill it there, or when the first slice fell short: not
+    walked (a walk reads the tsvector of every record it passes, 3,000 of them for a rare
+    phrase like `kh-ubnd`) but read through the GIN index within the slice's key range, so
+    only the slice's matches are read."""
+    density = _density(session, query)
+    wide = RECENT_SLICE * WIDE_SLICE_FACTOR
+    if density * RECENT_SLICE >= n:
+        return [(RECENT_SLICE, True), (wide, False)]
+    if density * wide >= n:
+        return [(wide, False)]
+    return []
 
 
 #: per database: (when read, frequency of the most common lexemes, frequency of the others)
@@ -758,9 +786,9 @@ _STATS_SECONDS = 300.0
 _FLOOR_SECONDS = 10.0
 
 
-def _common(session: Session, query: SearchQuery, n: int) -> bool:
-    """Whether the newest RECENT_SLICE records may hold `n` matches: at most as many match as
-    contain the rarest word of the query (ANALYZE statistics; unknown: assume so)."""
+def _density(session: Session, query: SearchQuery) -> float:
+    """At most how many records in one match `query`: as many as contain its rarest word
+    (ANALYZE statistics; 1 when unknown)."""
     url = str(session.get_bind().engine.url)
     cached = _FREQUENCIES.get(url)
     if cached is None or time.monotonic() - cached[0] > _STATS_SECONDS:
@@ -778,22 +806,21 @@ def _common(session: Session, query: SearchQuery, n: int) -> bool:
             cached = (time.monotonic(), freqs, min(freqs.values()))
         _FREQUENCIES[url] = cached
     _, freqs, others = cached
-    rarest = min(freqs.get(w, others) for w in query.words)
-    return rarest * RECENT_SLICE >= n
+    return min(freqs.get(w, others) for w in query.words)
 
 
-def _floor(session: Session, hi: str | None) -> str | None:
-    """The id just below the newest RECENT_SLICE records up to `hi` (None: fewer records).
+def _floor(session: Session, hi: str | None, size: int) -> str | None:
+    """The id just below the newest `size` records up to `hi` (None: fewer records).
 
     Only where the work is split depends on it, so for the first block (`hi` None) a value a
     few seconds old does as well."""
     stmt = select(_PG.c.document_id).order_by(_PG.c.document_id.desc())
     if hi is not None:
-        return session.scalar(stmt.where(_PG.c.document_id <= hi).offset(RECENT_SLICE).limit(1))
-    key = (str(session.get_bind().engine.url), RECENT_SLICE)
+        return session.scalar(stmt.where(_PG.c.document_id <= hi).offset(size).limit(1))
+    key = (str(session.get_bind().engine.url), size)
     cached = _FLOORS.get(key)
     if cached is None or time.monotonic() - cached[0] > _FLOOR_SECONDS:
-        cached = (time.monotonic(), session.scalar(stmt.offset(RECENT_SLICE).limit(1)))
+        cached = (time.monotonic(), session.scalar(stmt.offset(size).limit(1)))
         _FLOORS[key] = cached
     return cached[1]
 

@@ -417,9 +417,11 @@ def _all_pages(session: Any, principal: Principal, q: str, limit: int) -> list[t
 def test_same_results_on_sqlite_and_postgresql(
     tmp_path: Path, pg_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # small blocks, so that several blocks and PostgreSQL's two ways of filling one are used
+    # small blocks and slices, so that several blocks and every way PostgreSQL has of filling
+    # one are used (the newest slice walked, the wider one through the index, the rest)
     monkeypatch.setattr(store.search, "RANK_WINDOW", 9)
     monkeypatch.setattr(store.search, "RECENT_SLICE", 12)
+    monkeypatch.setattr(store.search, "WIDE_SLICE_FACTOR", 3)
     from tests.conftest import _reset_pg
 
     _reset_pg(pg_server)
