@@ -55,7 +55,6 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -693,7 +692,9 @@ def ranked_block(
     hi: str | None,
 ) -> Block:
     """The newest `RANK_WINDOW` records matching `query` and `where` (clauses on
-    `documents`, the visibility rule among them) with ids up to `hi`, in ranked order."""
+    `documents`, the visibility rule among them) with ids up to `hi`, in ranked order.
+
+    On PostgreSQL, sequential scans stay off for the rest of the caller's transaction."""
     ids = _candidates(session, query, where, hi, RANK_WINDOW + 1)
     next_hi = ids[RANK_WINDOW] if len(ids) > RANK_WINDOW else None
     ids = ids[:RANK_WINDOW]
@@ -727,35 +728,34 @@ def _candidates(
     # PostgreSQL's estimates leave out reading each tsvector, which is most of the cost:
     # walking the primary key (newest first) is cheap while matches are dense and ruinous
     # when they are rare, and a sequential scan is ruinous always. So the plan is chosen
-    # here: the newest RECENT_SLICE records by primary key when the words are common enough
-    # to fill the block there, the rest (or everything, for rarer words) by the GIN index,
-    # sorted on an expression the primary key cannot serve. Which way is taken never
-    # changes the result, only its cost.
+    # here (`_slices`): slices of the newest records first, the rest (or everything, for
+    # rare words) by the GIN index, sorted on an expression the primary key cannot serve.
+    # Which way is taken never changes the result, only its cost.
     key = _PG.c.document_id
     unordered = literal_column("(search_docs.document_id || '')", String)
     base = select(key).where(_ts_match(_PG.c.tsv, tsquery_literal(query)))
     if where:  # the visibility rule and the filters; nothing to join for an unlimited caller
         base = base.join(DocumentRow, DocumentRow.id == key).where(*where)
-    with _planner_for_search(session):
-        ids: list[str] = []
-        top = hi  # inclusive upper bound of what is left to look at
-        for size, walk in _slices(session, query, n):
-            floor = _floor(session, hi, size)
-            if floor is not None and top is not None and floor >= top:
-                continue  # (floors a few seconds apart in age) nothing new in this slice
-            sliced = base if top is None else base.where(key <= top)
-            if floor is not None:
-                sliced = sliced.where(key > floor)
-            # dense: down the primary key until the block is full; sparse: the slice's
-            # matches from the GIN index and the key's range together, then sorted
-            order = key.desc() if walk else unordered.desc()
-            ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))))
-            if floor is None or len(ids) >= n:  # the slice held every record, or enough
-                return ids
-            top = floor
-        if len(ids) < n:
-            rest = base if top is None else base.where(unordered <= top)
-            ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))))
+    _plan_for_search(session)
+    ids: list[str] = []
+    top = hi  # inclusive upper bound of what is left to look at
+    for size, walk in _slices(session, query, n):
+        floor = _floor(session, hi, size)
+        if floor is not None and top is not None and floor >= top:
+            continue  # (floors a few seconds apart in age) nothing new in this slice
+        sliced = base if top is None else base.where(key <= top)
+        if floor is not None:
+            sliced = sliced.where(key > floor)
+        # dense: down the primary key until the block is full; sparse: the slice's
+        # matches from the GIN index and the key's range together, then sorted
+        order = key.desc() if walk else unordered.desc()
+        ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))))
+        if floor is None or len(ids) >= n:  # the slice held every record, or enough
+            return ids
+        top = floor
+    if len(ids) < n:
+        rest = base if top is None else base.where(unordered <= top)
+        ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))))
     return ids
 
 
@@ -825,28 +825,24 @@ def _floor(session: Session, hi: str | None, size: int) -> str | None:
     return cached[1]
 
 
-@contextmanager
-def _planner_for_search(session: Session) -> Iterator[None]:
-    """For this transaction only: no sequential scans, and plans made for the actual values
-    (psycopg prepares a statement run often, and a generic plan would not know how selective
-    a bound is); then the settings as they were."""
-    seqscan, cache_mode = session.execute(
+_PLANNED = "sohoa_search_planner"
+
+
+def _plan_for_search(session: Session) -> None:
+    """No sequential scans, and plans made for the actual values (a generic plan would not
+    know how selective a bound is), for the rest of this transaction: set once per
+    transaction, in one statement. What a search runs after it in the transaction (ranking
+    bits, rows and pages by id) is read by index either way."""
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_PLANNED) is transaction:
+        return
+    session.execute(
         text(
-            "SELECT current_setting('enable_seqscan'), current_setting('plan_cache_mode'),"
-            " set_config('enable_seqscan', 'off', true),"
+            "SELECT set_config('enable_seqscan', 'off', true),"
             " set_config('plan_cache_mode', 'force_custom_plan', true)"
         )
-    ).one()[:2]
-    try:
-        yield
-    finally:
-        session.execute(
-            text(
-                "SELECT set_config('enable_seqscan', :seqscan, true),"
-                " set_config('plan_cache_mode', :cache_mode, true)"
-            ),
-            {"seqscan": seqscan, "cache_mode": cache_mode},
-        )
+    )
+    session.info[_PLANNED] = transaction
 
 
 def _bits(session: Session, query: SearchQuery, ids: list[str]) -> tuple[set[str], set[str]]:
