@@ -262,7 +262,7 @@ def _search(
     conn = session.connection()  # plain rows, no ORM
     picked_ids = [p[2] for p in picked]
     where_picked = [among(session, DocumentRow.id, picked_ids), *where]
-    docs = {d.id: d for d in conn.execute(select(*_ITEM_COLUMNS).where(*where_picked))}
+    docs = {d[0]: d for d in conn.execute(select(*_ITEM_COLUMNS).where(*where_picked)).all()}
     ids = [i for i in picked_ids if i in docs]
     pages: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
     if ids:
@@ -270,7 +270,7 @@ def _search(
             select(PageRow.document_id, PageRow.number, PageRow.text)
             .where(among(session, PageRow.document_id, ids), PageRow.number <= SNIPPET_PAGES)
             .order_by(PageRow.document_id, PageRow.number)
-        ):
+        ).all():
             pages[doc_id].append((number, page_text))
     items = []
     for doc_id in ids:

@@ -724,7 +724,7 @@ def _candidates(
         )
         if hi is not None:
             stmt = stmt.where(DocumentRow.id <= hi)
-        return list(session.scalars(stmt.order_by(DocumentRow.id.desc()).limit(n)))
+        return session.scalars(stmt.order_by(DocumentRow.id.desc()).limit(n)).all()
     # PostgreSQL's estimates leave out reading each tsvector, which is most of the cost:
     # walking the primary key (newest first) is cheap while matches are dense and ruinous
     # when they are rare, and a sequential scan is ruinous always. So the plan is chosen
@@ -749,13 +749,13 @@ def _candidates(
         # dense: down the primary key until the block is full; sparse: the slice's
         # matches from the GIN index and the key's range together, then sorted
         order = key.desc() if walk else unordered.desc()
-        ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))))
+        ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))).all())
         if floor is None or len(ids) >= n:  # the slice held every record, or enough
             return ids
         top = floor
     if len(ids) < n:
         rest = base if top is None else base.where(unordered <= top)
-        ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))))
+        ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))).all())
     return ids
 
 
@@ -863,11 +863,11 @@ def _bits(session: Session, query: SearchQuery, ids: list[str]) -> tuple[set[str
         "(SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
     ).bindparams(bindparam("ids", expanding=True))
     exact = (
-        set(session.scalars(stmt, {"ids": ids, "m": fts_exact_match(query)}))
+        set(session.scalars(stmt, {"ids": ids, "m": fts_exact_match(query)}).all())
         if query.exact
         else set(ids)
     )
-    meta = set(session.scalars(stmt, {"ids": ids, "m": fts_match(query, meta=True)}))
+    meta = set(session.scalars(stmt, {"ids": ids, "m": fts_match(query, meta=True)}).all())
     return exact, meta
 
 
