@@ -134,6 +134,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     concurrency: Annotated[int, typer.Option(help="Worker processes; default: cores")] = 0,
+    api_processes: Annotated[
+        int, typer.Option(help="API processes, each on the port (SO_REUSEPORT); default: cores")
+    ] = 0,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request")
+    ] = True,
     with_worker: Annotated[
         bool,
         typer.Option(
@@ -149,7 +155,7 @@ def serve(
     ] = True,
 ) -> None:
     """Run the service on this machine: the API and a worker (with the reconciler)."""
-    import uvicorn
+    from cli.api_server import serve_api
 
     if migrate:
         ready_services()
@@ -159,7 +165,7 @@ def serve(
             _celery_worker_argv(concurrency or (os.cpu_count() or 1), True, "info")
         )
     try:
-        uvicorn.run("api.app:app", host=host, port=port, proxy_headers=True)
+        serve_api(host, port, api_processes or (os.cpu_count() or 1), access_log=access_log)
     finally:
         if worker_proc is not None:
             worker_proc.send_signal(signal.SIGTERM)

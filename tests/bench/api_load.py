@@ -3,7 +3,7 @@
 `python -m tests.bench.api_load [--records N] [--clients C] [--seconds S]` (also run by
 `make bench`). It makes a fresh PostgreSQL database, fills it with generated records of
 realistic size (paragraphs of real Vietnamese administrative texts, 1–4 pages, 2–6 KB), builds
-the search index, starts `uvicorn api.app:app` with two worker processes, and measures p50/p95
+the search index, starts the API as `sohoa serve` does with two processes, and measures p50/p95
 of one record, a filtered list page and a search, with `/healthz` as the floor of the HTTP
 stack measured in the same run, and the API processes' CPU time per request (a steadier
 figure than latencies on a machine that also does other work). Nothing is asserted: figures
@@ -337,9 +337,11 @@ def run(
         tmp = tempfile.mkdtemp(prefix="sohoa-bench-api-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
         env.update(SOHOA_DATABASE_URL=url, SOHOA_STORAGE_URL=f"file://{tmp}/objects")
+        # as production runs it (`sohoa serve`), two API processes, without access logs
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--api-processes", "2", "--no-access-log", "--no-worker",
+             "--no-migrate"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
