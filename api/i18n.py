@@ -55,6 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Enter your user name and password.",
     ),
     "js.login.busy": ("Đang đăng nhập…", "Logging in…"),
+    "js.login.throttled": (
+        "Quá nhiều lần đăng nhập sai. Hãy thử lại sau 15 phút.",
+        "Too many failed logins. Try again in 15 minutes.",
+    ),
     # --- errors ---
     "error.404.title": ("Không tìm thấy", "Not found"),
     "error.404.text": (

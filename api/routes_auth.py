@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Response, status
+from fastapi import APIRouter, Cookie, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth import SESSION_COOKIE, Caller, unauthorized
 from api.deps import ServicesDep
 from schemas.auth import Principal, Role, Scope
 from store import unit_of_work
-from store.auth import check_password, close_session, open_session, user_principal
+from store.auth import (
+    check_password,
+    close_session,
+    login_wait,
+    note_login_failure,
+    open_session,
+    user_principal,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -44,16 +51,39 @@ def _me(principal: Principal) -> Me:
     )
 
 
-@router.post("/login", response_model=Me, responses={401: {"description": "Wrong credentials"}})
-def login(body: Login, response: Response, svc: ServicesDep) -> Me:
-    """Password login: sets an HttpOnly session cookie and returns the CSRF token."""
+@router.post(
+    "/login",
+    response_model=Me,
+    responses={
+        401: {"description": "Wrong credentials"},
+        429: {"description": "Too many failed logins for this user name; see Retry-After"},
+    },
+)
+def login(body: Login, request: Request, response: Response, svc: ServicesDep) -> Me:
+    """Password login: sets an HttpOnly session cookie and returns the CSRF token.
+
+    After 5 failures in 15 minutes for one user name from one client (30 from anywhere),
+    the name is refused with 429 until the oldest failure is 15 minutes old, the right
+    password included."""
+    client = request.client.host if request.client else None
     with unit_of_work(svc.sessions) as session:
+        wait = login_wait(session, body.username, client)
+        if wait:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "Quá nhiều lần đăng nhập sai; hãy thử lại sau. "
+                "Too many failed logins; try again later.",
+                headers={"Retry-After": str(wait)},
+            )
         user = check_password(session, body.username, body.password)
-        if user is None:
-            raise unauthorized("wrong user name or password")
         lifetime = timedelta(hours=svc.settings.session_hours)
-        session_id, csrf = open_session(session, user, lifetime)
-        principal = user_principal(user, csrf_token=csrf)
+        if user is None:
+            note_login_failure(session, body.username, client)  # committed: the throttle counts it
+        else:
+            session_id, csrf = open_session(session, user, lifetime)
+            principal = user_principal(user, csrf_token=csrf)
+    if user is None:
+        raise unauthorized("wrong user name or password")
     response.set_cookie(
         SESSION_COOKIE,
         session_id,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from schemas.auth import ROLE_SCOPES, Principal, Role, Scope, TokenOut, UserOut, parse_scopes
 from store.documents import audit
-from store.models import ApiTokenRow, UserRow, WebSessionRow, utcnow
+from store.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
 from store.units import unit_exists
 
 TOKEN_PREFIX = "sohoa_"
@@ -108,6 +108,51 @@ def check_password(session: Session, username: str, password: str) -> UserRow | 
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+#: failed logins are counted over this window (from the audit log, so across processes)
+LOGIN_WINDOW = timedelta(minutes=15)
+#: failures allowed in the window from one client for one user name: guessing from one place
+LOGIN_FAILURES_PER_CLIENT = 5
+#: failures allowed in the window for one user name from anywhere: guessing from many places
+#: (higher, so that guessing from elsewhere does not easily lock the person out)
+LOGIN_FAILURES_PER_USER = 30
+LOGIN_FAILED = "user.login_failed"
+
+
+def _login_actor(username: str) -> str:
+    return "login:" + username[:94]
+
+
+def note_login_failure(session: Session, username: str, client: str | None) -> None:
+    """Record a failed login (in the audit log, which the throttle reads)."""
+    audit(session, _login_actor(username), LOGIN_FAILED, detail={"client": client})
+
+
+def login_wait(session: Session, username: str, client: str | None) -> int:
+    """Seconds before `username` may try again from `client` (0: now): once the failures in
+    `LOGIN_WINDOW` reach a limit, until the oldest of them leaves the window. Checked
+    before the password, so guessing also costs no hashing."""
+    since = utcnow() - LOGIN_WINDOW
+    rows = session.execute(
+        select(AuditRow.at, AuditRow.detail)
+        .where(
+            AuditRow.at >= since,
+            AuditRow.action == LOGIN_FAILED,
+            AuditRow.actor == _login_actor(username),
+        )
+        .order_by(AuditRow.at.desc())
+        .limit(LOGIN_FAILURES_PER_USER)
+    ).all()
+    mine = [at for at, detail in rows if (detail or {}).get("client") == client]
+    for times, limit in (
+        (mine, LOGIN_FAILURES_PER_CLIENT),
+        ([r[0] for r in rows], LOGIN_FAILURES_PER_USER),
+    ):
+        if len(times) >= limit:
+            free_at = times[limit - 1] + LOGIN_WINDOW
+            return max(1, int((free_at - utcnow()).total_seconds()) + 1)
+    return 0
 
 
 def user_principal(user: UserRow, csrf_token: str | None = None) -> Principal:

@@ -43,6 +43,7 @@
       button.textContent = form.getAttribute("data-label") || button.textContent;
       if (result.status === 401) show(S.t("js.login.wrong"));
       else if (result.status === 422) show(S.t("js.login.missing"));
+      else if (result.status === 429) show(S.t("js.login.throttled"));
       else show(S.problem(result.status, result.data));
       form.password.select();
     });

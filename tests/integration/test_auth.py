@@ -18,7 +18,16 @@ from api.app import app
 from api.auth import forget_tokens
 from schemas.auth import Role
 from store import unit_of_work
-from store.auth import check_password, create_token, create_user
+from store.auth import (
+    LOGIN_FAILED,
+    LOGIN_FAILURES_PER_CLIENT,
+    LOGIN_FAILURES_PER_USER,
+    LOGIN_WINDOW,
+    check_password,
+    create_token,
+    create_user,
+    note_login_failure,
+)
 from store.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
 from tests.conftest import bearer
 from worker.services import Services
@@ -227,3 +236,38 @@ def test_token_hash_is_not_the_token(svc: Services) -> None:
         plaintext, row = create_token(session, "svc", ["records:read"])
         assert plaintext not in (row.token_hash, row.prefix)
         assert len(plaintext) > 40
+
+
+def test_guessing_a_password_is_throttled(svc: Services, api: TestClient) -> None:
+    _user(svc, "tuan", Role.staff, ("phuong-co-nhue-1",))
+    _user(svc, "ha", Role.staff, ("phuong-co-nhue-1",))
+
+    def attempt(name: str, password: str) -> int:
+        body = {"username": name, "password": password}
+        return api.post("/api/v1/auth/login", json=body).status_code
+
+    for i in range(LOGIN_FAILURES_PER_CLIENT):
+        assert attempt("tuan", f"doan-{i}") == 401
+    refused = api.post("/api/v1/auth/login", json={"username": "tuan", "password": PASSWORD})
+    assert refused.status_code == 429  # even the right password, until the window passes
+    assert 0 < int(refused.headers["retry-after"]) <= LOGIN_WINDOW.total_seconds() + 1
+    assert attempt("ha", PASSWORD) == 200  # another name is not concerned
+    with unit_of_work(svc.sessions) as session:
+        failures = session.scalars(
+            select(AuditRow).where(AuditRow.action == LOGIN_FAILED, AuditRow.actor == "login:tuan")
+        ).all()
+        assert len(failures) == LOGIN_FAILURES_PER_CLIENT  # the refused attempts are not counted
+        # the failures age out of the window: the name may log in again
+        for row in failures:
+            row.at = row.at - LOGIN_WINDOW
+    assert attempt("tuan", PASSWORD) == 200
+
+
+def test_failures_from_many_places_throttle_a_name(svc: Services, api: TestClient) -> None:
+    _user(svc, "khanh", Role.supervisor)
+    with unit_of_work(svc.sessions) as session:
+        for i in range(LOGIN_FAILURES_PER_USER):
+            note_login_failure(session, "khanh", f"10.0.{i}.1")  # one failure each
+    response = api.post("/api/v1/auth/login", json={"username": "khanh", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.json()["detail"]
