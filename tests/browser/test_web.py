@@ -225,3 +225,25 @@ def test_staff_and_supervisor_work_through_the_pages(
     finally:
         staff.close()
         boss.close()
+
+
+def test_the_login_page_says_when_guessing_is_held(
+    server: Server, browser: Any, screenshots: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/login")
+        for attempt in range(6):  # a name nobody has: held all the same
+            page.fill("#username", "khong-co-ai")
+            page.fill("#password", f"doan-{attempt}")
+            with page.expect_response("**/api/v1/auth/login") as answer:
+                page.click("#login-form button[type=submit]")
+            assert answer.value.status == (401 if attempt < 5 else 429)
+        page.wait_for_function(
+            "document.getElementById('login-error').textContent.includes('Quá nhiều')"
+        )
+        assert not page.is_hidden("#login-error")
+        page.screenshot(path=str(screenshots / "login-held.png"))
+    finally:
+        context.close()
