@@ -112,17 +112,15 @@ def find_orientation(ys: np.ndarray, xs: np.ndarray) -> Orientation:
     ty, tx = turn_points(ys, xs, base)
     # The columns' fit projected x + y·tan(a); turned clockwise by 90° that is
     # x' − y'·tan(a): the same slant with the sign flipped.
-    fit = fit_lines(
-        ty, tx, LineFit(-down.angle, down.sharpness, down.peak) if sideways else across
-    )
+    fit = fit_lines(ty, tx, LineFit(-down.angle, down.sharpness, down.peak) if sideways else across)
     in_lines = fit.peak >= MIN_PEAK
     lines = text_lines(profile(ty, tx, fit.angle).astype(np.float64))
     score = upright_score(lines)
     rotation = base if score >= 0 else (base + 180) % 360
     # Turning by 180° more keeps the lines' tilt: the skew is the same either way.
-    axis_clear = max(across.sharpness, down.sharpness) > min(
-        across.sharpness, down.sharpness
-    ) * AXIS_MARGIN
+    axis_clear = (
+        max(across.sharpness, down.sharpness) > min(across.sharpness, down.sharpness) * AXIS_MARGIN
+    )
     certain = has_text and in_lines and axis_clear and abs(score) >= UPRIGHT_MARGIN
     skew = line_skew(fit)
     return Orientation(rotation, skew, certain, round(score, 3), has_text, x_height(lines))
