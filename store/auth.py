@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from schemas.auth import ROLE_SCOPES, Principal, Role, Scope, TokenOut, UserOut, parse_scopes
@@ -138,7 +138,8 @@ def login_wait(session: Session, username: str, client: str | None) -> int:
         select(AuditRow.at, AuditRow.detail)
         .where(
             AuditRow.at >= since,
-            AuditRow.action == LOGIN_FAILED,
+            # a literal, so the partial index of failures (migration 0008) is seen to apply
+            AuditRow.action == literal_column(f"'{LOGIN_FAILED}'"),
             AuditRow.actor == _login_actor(username),
         )
         .order_by(AuditRow.at.desc())
