@@ -46,7 +46,9 @@ def correct_document(
     after = DocumentInfo.model_validate({**before.model_dump(), **fields})
     old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
     changed = {k: {"old": old[k], "new": new[k]} for k in fields if old[k] != new[k]}
+    moved_from = None
     if unit is not None and unit != doc.unit_code:
+        moved_from = doc.unit_code
         changed["unit"] = {"old": doc.unit_code, "new": unit}
         doc.unit_code = unit
     if not changed:
@@ -77,7 +79,7 @@ def correct_document(
             "read": read,
         },
     )
-    record_changed(session, document_id, RecordEvent.updated)
+    record_changed(session, document_id, RecordEvent.updated, moved_from=moved_from)
     return doc
 
 

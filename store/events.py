@@ -35,12 +35,17 @@ def sync_filter_columns(doc: DocumentRow) -> None:
     doc.secrecy = info.get("secrecy")
 
 
-def record_changed(session: Session, document_id: str, event: RecordEvent) -> None:
-    """Bring everything derived from the record up to date with it."""
+def record_changed(
+    session: Session, document_id: str, event: RecordEvent, *, moved_from: str | None = None
+) -> None:
+    """Bring everything derived from the record up to date with it. `moved_from`: the unit
+    the record belonged to before this change, whose subscribers hear of it too (the
+    record left their unit: their copy must go)."""
     session.flush()  # the change may still be pending on an object of this session
     doc = session.get(DocumentRow, document_id, populate_existing=True)
     if doc is None:
         return
     sync_filter_columns(doc)
     index_document(session, document_id)  # the search index, in the same transaction
-    enqueue_event(session, event, document_id)  # webhooks: an outbox row per subscription
+    # webhooks: an outbox row per subscription
+    enqueue_event(session, event, document_id, also_for_unit=moved_from)

@@ -128,9 +128,12 @@ def subscribed(hook: WebhookRow, event: str, unit: str | None) -> bool:
     return hook.units is None or (unit is not None and unit in hook.units)
 
 
-def enqueue_event(session: Session, event: str, document_id: str) -> list[WebhookDeliveryRow]:
-    """Write one pending delivery per subscription that wants this event of this record, in
-    the caller's transaction; they are dispatched after it commits."""
+def enqueue_event(
+    session: Session, event: str, document_id: str, *, also_for_unit: str | None = None
+) -> list[WebhookDeliveryRow]:
+    """Write one pending delivery per subscription that wants this event of this record (of
+    its unit, or of `also_for_unit`: the unit it was just moved from), in the caller's
+    transaction; they are dispatched after it commits."""
     event = str(event)
     hooks = session.scalars(
         select(WebhookRow).where(WebhookRow.active.is_(True)).order_by(WebhookRow.id)
@@ -140,7 +143,12 @@ def enqueue_event(session: Session, event: str, document_id: str) -> list[Webhoo
     doc = session.get(DocumentRow, document_id)
     if doc is None:
         return []
-    wanted = [h for h in hooks if subscribed(h, event, doc.unit_code)]
+    wanted = [
+        h
+        for h in hooks
+        if subscribed(h, event, doc.unit_code)
+        or (also_for_unit is not None and subscribed(h, event, also_for_unit))
+    ]
     if not wanted:
         return []
     now = utcnow()

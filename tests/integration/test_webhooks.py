@@ -325,6 +325,25 @@ def test_events_are_filtered_by_type_and_unit(hsvc: Services, receiver: Receiver
     assert all(d.status == "delivered" for d in deliveries(hsvc))
 
 
+def test_a_record_moved_to_another_unit_is_told_to_both_units(
+    hsvc: Services, receiver: Receiver
+) -> None:
+    subscribe(hsvc, receiver.url("/old"), ["record.updated"], ["phuong-co-nhue-1"])
+    subscribe(hsvc, receiver.url("/new"), ["record.updated"], ["phuong-co-nhue-2"])
+    subscribe(hsvc, receiver.url("/third"), ["record.updated"], ["phong-noi-vu"])
+    doc_id = new_document(hsvc, "phuong-co-nhue-1")
+    publish(hsvc, doc_id)
+    with unit_of_work(hsvc.sessions) as session:
+        correct_document(session, doc_id, {"unit": "phuong-co-nhue-2"}, actor="user:a")
+    sent = {(r.path, r.json["unit"]) for r in receiver.requests}
+    # the old unit's subscriber learns that the record now belongs elsewhere
+    assert sent == {("/old", "phuong-co-nhue-2"), ("/new", "phuong-co-nhue-2")}
+    receiver.requests.clear()
+    with unit_of_work(hsvc.sessions) as session:  # a change that does not move it
+        correct_document(session, doc_id, {"subject": "Sửa trích yếu"}, actor="user:a")
+    assert {r.path for r in receiver.requests} == {"/new"}
+
+
 def test_rolled_back_change_makes_no_delivery(hsvc: Services, receiver: Receiver) -> None:
     subscribe(hsvc, receiver.url())
     doc_id = new_document(hsvc)
