@@ -180,7 +180,7 @@ def _send(request: Request, svc: Services, file: StoredFile, *, redirect: bool) 
             if not_modified(request, file.etag, file.last_modified):
                 return not_modified_response(file.etag, file.last_modified)
             ttl = timedelta(seconds=svc.settings.download_url_ttl)
-            url = svc.objects.presigned_url(file.key, expires=ttl)
+            url = svc.objects.presigned_url(file.key, expires=ttl, disposition=file.disposition)
             if url is not None:  # the folder backend has none: stream instead
                 return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
         return serve_object(request, svc.objects, file)

@@ -198,7 +198,13 @@ class LocalObjectStore(ObjectStore):
         keys.sort()
         yield from keys
 
-    def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
+    def presigned_url(
+        self,
+        key: str,
+        expires: timedelta = timedelta(minutes=10),
+        *,
+        disposition: str | None = None,
+    ) -> str | None:
         validate_key(key)
         return None
 

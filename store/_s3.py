@@ -307,10 +307,20 @@ class S3ObjectStore(ObjectStore):
         except ObjectNotFound:  # no bucket yet: nothing stored
             return
 
-    def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
+    def presigned_url(
+        self,
+        key: str,
+        expires: timedelta = timedelta(minutes=10),
+        *,
+        disposition: str | None = None,
+    ) -> str | None:
         validate_key(key)
+        # S3 answers a GET with the response-* headers the URL carries (and signs)
+        extra = {"response-content-disposition": disposition} if disposition else None
         with self._errors(f"signing a URL for {key!r}", key):
-            return self._client.presigned_get_object(self.bucket, key, expires=expires)
+            return self._client.presigned_get_object(
+                self.bucket, key, expires=expires, response_headers=extra
+            )
 
     def check(self) -> None:
         """Create the bucket if needed, then write and delete a small probe object."""

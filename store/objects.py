@@ -377,8 +377,16 @@ class ObjectStore(ABC):
         """Keys starting with ``prefix`` (a plain string prefix), sorted."""
 
     @abstractmethod
-    def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
-        """A time-limited URL anyone can GET the object from, or None if the store has none."""
+    def presigned_url(
+        self,
+        key: str,
+        expires: timedelta = timedelta(minutes=10),
+        *,
+        disposition: str | None = None,
+    ) -> str | None:
+        """A time-limited URL anyone can GET the object from, or None if the store has none.
+        With `disposition`, the download is answered with that `Content-Disposition` (the
+        file name people see), signed into the URL."""
 
     @abstractmethod
     def check(self) -> None:

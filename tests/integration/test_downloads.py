@@ -8,6 +8,7 @@ import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -215,6 +216,16 @@ def test_missing_object_is_404_not_500(
     assert answer.json()["detail"] != "no such record"  # the record exists; its file does not
 
 
+def _disposition(client: TestClient, url: str, svc: Services, settings: Any) -> str:
+    """The Content-Disposition of `url` when the file is streamed instead."""
+    redirecting = svc.settings
+    svc.settings = settings
+    try:
+        return client.get(url).headers["content-disposition"]
+    finally:
+        svc.settings = redirecting
+
+
 def test_redirect_mode(database_url: str, storage_url: str, tmp_path: Path) -> None:
     """S3 with download_redirect: 307 to a presigned URL that gives the same bytes; the folder
     backend has no such URL and streams."""
@@ -223,7 +234,7 @@ def test_redirect_mode(database_url: str, storage_url: str, tmp_path: Path) -> N
         with _client(svc, tmp_path) as client:
             sample = write_digital_pdf(tmp_path / "qd.pdf", get_spec("qd-86-ubnd-cn1"))
             data = sample.path.read_bytes()
-            record_id = upload(client, "qd.pdf", data)
+            record_id = upload(client, "Quyết định số 86.pdf", data)  # a name to encode
             stored_pdf = svc.objects.get_bytes(record_key(record_id, "searchable.pdf"))
             for what, expected in (("original", data), ("pdf", stored_pdf)):
                 url = f"/api/v1/records/{record_id}/{what}"
@@ -235,6 +246,11 @@ def test_redirect_mode(database_url: str, storage_url: str, tmp_path: Path) -> N
                     assert answer.headers["cache-control"] == "no-store"
                     fetched = httpx.get(location, timeout=10)  # real HTTP, no credentials
                     assert fetched.status_code == 200 and fetched.content == expected
+                    # the file name people see is the one streaming would give
+                    streamed = svc.settings.model_copy(update={"download_redirect": False})
+                    disposition = fetched.headers["content-disposition"]
+                    assert disposition == _disposition(client, url, svc, streamed)
+                    assert "filename*=UTF-8''" in disposition
                 else:
                     assert answer.status_code == 200 and answer.content == expected
             text = client.get(f"/api/v1/records/{record_id}/text", follow_redirects=False)
