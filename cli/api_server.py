@@ -36,18 +36,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
-
-
-def _config(host: str, port: int, **options: Any) -> uvicorn.Config:
-    return uvicorn.Config(APP, host=host, port=port, proxy_headers=True, **options)
 
 
 def _serve_one(host: str, port: int, options: dict[str, Any]) -> None:
     """One API process: its own socket, its own event loop."""
     sock = listening_socket(host, port)
-    uvicorn.Server(_config(host, port, **options)).run(sockets=[sock])
+    config = uvicorn.Config(APP, host=host, port=port, proxy_headers=True, **options)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve_api(host: str, port: int, processes: int, **options: Any) -> None:

@@ -61,8 +61,9 @@ def audit_read(
     document_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """`audit` for a read, written at once with a plain INSERT in the session's transaction
-    (a read has no ORM object to flush, and need not pay for a flush).
+    """`audit` for a read, written at once with a plain INSERT on the session's connection
+    (a read has no ORM object to flush, and need not pay for a flush; in `store.reading`
+    the INSERT commits on its own).
 
     A read changes nothing, so on PostgreSQL its transaction does not wait for the audit
     line's own disk flush: the WAL writer flushes it with the next ones, within a fraction of

@@ -21,11 +21,6 @@ def build_record(doc: DocumentRow, pages: list[PageRow] | None = None) -> Record
     return Record.model_validate(record_data(doc, list(doc.pages) if pages is None else pages))
 
 
-def error_block(doc: Any) -> dict[str, Any] | None:
-    """A record's `error` as plain data, from a documents row (ORM object or plain row)."""
-    return error_of(doc.error_code, doc.error_message)
-
-
 def error_of(error_code: str | None, detail: str | None) -> dict[str, Any] | None:
     """A record's `error` as plain data; a code this version does not know reads as
     `internal_error` instead of failing the read."""
@@ -41,7 +36,7 @@ def error_of(error_code: str | None, detail: str | None) -> dict[str, Any] | Non
 def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
     """A `Record` as plain data, from a documents row and its page rows (ORM objects or
     plain rows with the same attribute names), in page order; validated by the caller."""
-    error = error_block(doc)
+    error = error_of(doc.error_code, doc.error_message)
     done = doc.status in _HAS_CONTENT
     return {
         "id": doc.id,

@@ -780,7 +780,7 @@ def _slices(session: Session, query: SearchQuery, n: int) -> list[tuple[int, boo
 
 #: per database: (when read, frequency of the most common lexemes, frequency of the others)
 _FREQUENCIES: dict[str, tuple[float, dict[str, float], float]] = {}
-#: per database and bound: (when read, the id below the newest RECENT_SLICE records)
+#: per database and slice size: (when read, the id below the newest records of that many)
 _FLOORS: dict[tuple[str, int], tuple[float, str | None]] = {}
 _STATS_SECONDS = 300.0
 _FLOOR_SECONDS = 10.0
@@ -829,19 +829,14 @@ _PLANNED = "sohoa_search_planner"
 
 
 def _plan_for_search(session: Session) -> None:
-    """No sequential scans, and plans made for the actual values (a generic plan would not
-    know how selective a bound is), for the rest of this transaction: set once per
-    transaction, in one statement. What a search runs after it in the transaction (ranking
-    bits, rows and pages by id) is read by index either way."""
+    """No sequential scans for the rest of this transaction: set once per transaction.
+    (Plans made for the actual values, which a search needs as a list does, are every
+    connection's setting: `store.db.PLANNER_SETTINGS`.) What a search runs after it in the
+    transaction (ranking bits, rows and pages by id) is read by index either way."""
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_PLANNED) is transaction:
         return
-    session.execute(
-        text(
-            "SELECT set_config('enable_seqscan', 'off', true),"
-            " set_config('plan_cache_mode', 'force_custom_plan', true)"
-        )
-    )
+    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
     session.info[_PLANNED] = transaction
 
 

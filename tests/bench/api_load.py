@@ -300,8 +300,9 @@ def _wrk(
 
 
 def _reuse(url: str) -> tuple[list[str], str]:
-    """(ids, a new token) of a database an earlier run kept."""
+    """(ids, a new token) of a database an earlier run kept (migrated to this version)."""
     engine = make_engine(url)
+    prepare_database(engine)
     with engine.connect() as conn:
         ids = list(conn.execute(text("SELECT id FROM documents ORDER BY id")).scalars())
     with unit_of_work(make_session_factory(engine)) as session:
