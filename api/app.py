@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +23,13 @@ from api import (
     web,
 )
 from api.errors import install_error_handlers
+from store.read_log import flush_all
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+    flush_all()  # the audit lines of the last reads, before the process goes
 
 
 def create_app() -> FastAPI:
@@ -29,6 +39,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
+        lifespan=_lifespan,
     )
     install_error_handlers(application)
     # Routes are tried in this order on every request: the ones other services call most

@@ -96,12 +96,17 @@ def list_records_route(
     )
     # a list page is one statement: no transaction around it; a search sets planner options
     # for its statements, which hold only inside a transaction
-    session_for = unit_of_work if q else reading
     try:
-        with session_for(svc.sessions) as session:
-            body = list_records_json(
-                session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
-            )
+        if q:
+            with unit_of_work(svc.sessions) as session:
+                body = list_records_json(
+                    session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
+                )
+        else:
+            with reading(svc.engine) as conn:
+                body = list_records_json(
+                    conn, principal, filters, order=order, limit=limit, cursor=cursor
+                )
     except InvalidCursor as exc:
         raise HTTPException(422, f"Con trỏ phân trang không hợp lệ: {exc}") from None
     # validated against RecordList already (which the OpenAPI document declares): FastAPI

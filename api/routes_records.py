@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Row, update
+from sqlalchemy import Connection, Row, update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -42,7 +42,7 @@ from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
 from store import ObjectNotFound, StorageUnavailable, original_key, reading, unit_of_work
 from store.corrections import StaleVersion, correct_document, document_corrections
-from store.documents import audit, audit_read, pages_of
+from store.documents import pages_of
 from store.models import DocumentRow
 from store.records import build_record, record_data, record_rows
 from store.units import unit_exists
@@ -101,11 +101,11 @@ def visible_document(session: Session, principal: Principal, record_id: str) -> 
 
 
 def _visible_rows(
-    session: Session, principal: Principal, record_id: str
+    conn: Connection, principal: Principal, record_id: str
 ) -> tuple[Row[Any], list[Row[Any]]]:
     """`visible_document` as plain rows with the pages, in one query (for the record read,
     the most frequent call of the API)."""
-    found = record_rows(session, record_id)
+    found = record_rows(conn, record_id)
     if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return found
@@ -129,25 +129,16 @@ def _require_content(doc: DocumentRow) -> None:
 
 
 def _log_read(
-    svc: Services,
-    principal: Principal,
-    doc_id: str,
-    what: str,
-    response: Response,
-    session: Session | None = None,
+    svc: Services, principal: Principal, doc_id: str, what: str, response: Response
 ) -> None:
-    """Audit a read by a service (people's reads are not logged one by one), in `session`
-    when the read has one open (no second connection for it)."""
+    """Audit a read by a service (people's reads are not logged one by one). The line is
+    noted now and written with others a moment later (`store.read_log`)."""
     if principal.kind != "token" or response.status_code >= 400:
         return
     detail: dict[str, Any] = {"what": what, "status": response.status_code}
     if response.status_code == 206:
         detail["range"] = response.headers.get("content-range")
-    if session is not None:
-        audit_read(session, principal.actor, READ, document_id=doc_id, detail=detail)
-        return
-    with unit_of_work(svc.sessions) as own:
-        audit(own, principal.actor, READ, document_id=doc_id, detail=detail)
+    svc.read_log.note(principal.actor, READ, document_id=doc_id, detail=detail)
 
 
 def _missing_object() -> HTTPException:
@@ -206,14 +197,14 @@ def get_record(
     Send the ETag back in `If-None-Match` to get 304 when nothing changed, and in
     `If-Match` on PATCH to reject a stale write.
     """
-    with reading(svc.sessions) as session:  # one statement to read, one to audit
-        doc, pages = _visible_rows(session, principal, record_id)
-        etag = record_etag(doc)
-        if not_modified(request, etag, None):
-            response: Response = not_modified_response(etag, None)
-        else:
-            response = _record_response(Record.model_validate(record_data(doc, pages)), etag)
-        _log_read(svc, principal, record_id, "record", response, session)
+    with reading(svc.engine) as conn:  # one statement
+        doc, pages = _visible_rows(conn, principal, record_id)
+    etag = record_etag(doc)
+    if not_modified(request, etag, None):
+        response: Response = not_modified_response(etag, None)
+    else:
+        response = _record_response(Record.model_validate(record_data(doc, pages)), etag)
+    _log_read(svc, principal, record_id, "record", response)
     return response
 
 

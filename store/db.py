@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,14 +103,12 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session for a read: each statement runs and commits on its own (autocommit), so a
-    read makes no BEGIN and COMMIT round trips. For a read in one statement (a record with
-    its pages, a list page) nothing changes but the cost; an audit line written in it is
-    committed by its INSERT."""
-    with factory() as session:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read in one statement (a record with its pages, a list page): it
+    runs and commits on its own (autocommit), so the read makes no BEGIN and COMMIT round
+    trips, and no ORM session is set up and torn down around it."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 _AFTER_COMMIT = "sohoa_after_commit"

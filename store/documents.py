@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorCode
@@ -37,46 +37,6 @@ def audit(
             actor=actor, action=action, document_id=document_id, batch_id=batch_id, detail=detail
         )
     )
-
-
-_AUDIT_INSERT = insert(AuditRow.__table__)
-_AUDIT_COLUMNS = ("at", "actor", "action", "document_id", "detail")
-#: PostgreSQL: the audit line of a read, with this transaction's commit not waiting for its
-#: disk flush (set by the same statement: one round trip, not two)
-_AUDIT_READ_RELAXED = insert(AuditRow.__table__).from_select(
-    _AUDIT_COLUMNS,
-    select(
-        *(bindparam(name, type_=AuditRow.__table__.c[name].type) for name in _AUDIT_COLUMNS)
-    ).select_from(
-        select(func.set_config("synchronous_commit", "off", True).label("relaxed")).subquery()
-    ),
-)
-
-
-def audit_read(
-    session: Session,
-    actor: str,
-    action: str,
-    *,
-    document_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """`audit` for a read, written at once with a plain INSERT on the session's connection
-    (a read has no ORM object to flush, and need not pay for a flush; in `store.reading`
-    the INSERT commits on its own).
-
-    A read changes nothing, so on PostgreSQL its transaction does not wait for the audit
-    line's own disk flush: the WAL writer flushes it with the next ones, within a fraction of
-    a second. Changes always wait."""
-    values = {
-        "at": utcnow(),
-        "actor": actor,
-        "action": action,
-        "document_id": document_id,
-        "detail": detail,
-    }
-    relaxed = session.get_bind().dialect.name == "postgresql"
-    session.connection().execute(_AUDIT_READ_RELAXED if relaxed else _AUDIT_INSERT, values)
 
 
 def create_batch(

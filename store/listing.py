@@ -43,7 +43,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Row, literal, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Row, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from schemas.auth import Principal
@@ -115,7 +115,7 @@ class RecordFilters:
 
 
 def list_records(
-    session: Session,
+    db: Session | Connection,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -125,12 +125,12 @@ def list_records(
     cursor: str | None = None,
 ) -> RecordList:
     """One page of the records `principal` may see; with `q`, of those matching it."""
-    page = _page(session, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
+    page = _page(db, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
     return _PAGE.validate_python(page)
 
 
 def list_records_json(
-    session: Session,
+    db: Session | Connection,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -141,12 +141,12 @@ def list_records_json(
 ) -> bytes:
     """`list_records` as the JSON of `RecordList`, validated and serialized in one pass each
     (no model object per record: for an API answer, that was most of the cost)."""
-    page = _page(session, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
+    page = _page(db, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
     return _PAGE.dump_json(_PAGE.validate_python(page))
 
 
 def _page(
-    session: Session,
+    db: Session | Connection,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -163,9 +163,12 @@ def _page(
         if query is None:  # only punctuation: nothing can match
             _decode(cursor, "s", fingerprint)
             return {"items": [], "next_cursor": None}
-        return _search(session, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
+        if not isinstance(db, Session):
+            raise TypeError("a search needs a session: its planner settings live in a transaction")
+        return _search(db, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
     fingerprint = _fingerprint("list", filters.key(), order)
-    return _list(session, where, order, limit, _decode(cursor, "l", fingerprint), fingerprint)
+    conn = db.connection() if isinstance(db, Session) else db
+    return _list(conn, where, order, limit, _decode(cursor, "l", fingerprint), fingerprint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ _ITEM_COLUMNS = (
 
 
 def _list(
-    session: Session,
+    conn: Connection,
     where: list[ColumnElement[bool]],
     order: Order,
     limit: int,
@@ -212,7 +215,7 @@ def _list(
         stmt = stmt.order_by(DocumentRow.updated_at.asc(), DocumentRow.id.asc())
     else:
         stmt = stmt.order_by(DocumentRow.updated_at.desc(), DocumentRow.id.desc())
-    rows = session.connection().execute(stmt.limit(limit + 1)).all()  # plain rows, no ORM
+    rows = conn.execute(stmt.limit(limit + 1)).all()  # plain rows, no ORM objects
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from schemas.batch import Batch, BatchEntry, EntryOutcome
@@ -114,10 +114,10 @@ _RECORD_ROWS = (
 )
 
 
-def record_rows(session: Session, document_id: str) -> tuple[Row[Any], list[Row[Any]]] | None:
+def record_rows(conn: Connection, document_id: str) -> tuple[Row[Any], list[Row[Any]]] | None:
     """(the document's row, its page rows in order) for `record_data`, in one query and
     without ORM objects; None when there is no such document."""
-    rows = session.connection().execute(_RECORD_ROWS, {"document_id": document_id}).all()
+    rows = conn.execute(_RECORD_ROWS, {"document_id": document_id}).all()
     if not rows:
         return None
     return rows[0], [r for r in rows if r.number is not None]

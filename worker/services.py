@@ -7,12 +7,14 @@ parent's sockets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.settings import Settings, get_settings
 from store import ObjectStore, make_engine, make_session_factory, open_object_store
+from store.read_log import ReadLog
 
 
 @dataclass
@@ -38,7 +40,14 @@ class Services:
             ),
         )
 
+    @cached_property
+    def read_log(self) -> ReadLog:
+        """Audit lines of reads, written in batches (made on first use: workers need none)."""
+        return ReadLog(self.engine)
+
     def close(self) -> None:
+        if "read_log" in self.__dict__:
+            self.read_log.close()
         self.engine.dispose()
 
 
