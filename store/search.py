@@ -933,12 +933,20 @@ _JOIN_MARKS = re.compile(r"\s{1,10}|\s?[-/.]\s?")
 _SPACES = re.compile(r"\s+")
 
 
+#: stop reading pages once the best snippets are certain (off: read up to SNIPPET_CHARS)
+_STOP_EARLY = True
+
+
 def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snippet]:
     """Up to `MAX_SNIPPETS` pieces of the pages where the query's words are, best first:
     pages with more of the words (and their exact forms) before others."""
     pattern = _highlighter(query)
     unfolding = _unfolding(query)
     assert _DROPPED is not None
+    # Pages come in order and ties go to the lower page number: once MAX_SNIPPETS pages have
+    # every word and every exact form, no later page can take their place.
+    best = (len(query.words), len(set(query.exact)))
+    complete = 0
     found = []
     read = 0
     for number, page in pages:
@@ -967,6 +975,9 @@ def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snipp
         )
         score = (len({s[2] for s in spans}), len({exact_form(page[s[0] : s[1]]) for s in exact}))
         found.append((score, number, page, spans, exact))
+        complete += score == best
+        if complete == MAX_SNIPPETS and _STOP_EARLY:
+            break
     found.sort(key=lambda f: (-f[0][0], -f[0][1], f[1]))
     return [
         Snippet(number, _render(page, spans, (exact or spans)[0][0]))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from store.search import (
     MAX_POSITION,
     MAX_POSITIONS_PER_LEXEME,
     MAX_QUERY_TOKENS,
+    MAX_SNIPPETS,
     MAX_TOKEN_CHARS,
     _segment,
     build_entry,
@@ -240,3 +243,26 @@ def test_snippets_read_unfolded_text_as_folded_text(monkeypatch: pytest.MonkeyPa
     with_marks = [(1, unicodedata.normalize("NFD", "Quyết định") + " cua Đảng\u00ad ủy")]
     [snippet] = snippets(with_marks, parse_query("quyết định đảng ủy"))  # type: ignore[arg-type]
     assert snippet.html.count("<mark>") == 2
+
+
+def test_snippets_stop_reading_once_the_best_pages_are_certain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading stops after MAX_SNIPPETS pages with every word and exact form; the snippets
+    are those of reading every page, on real administrative texts."""
+    texts = [
+        "\n".join(json.loads(line)["paragraphs"])
+        for line in (Path(__file__).parents[1] / "data" / "corpus_sample.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()[:60]
+    ]
+    documents = [
+        [(n + 1, text[i : i + 1500]) for n, i in enumerate(range(0, len(text), 1500))]
+        for text in texts
+    ]
+    queries = ["quyết định", "ủy ban nhân dân", "dat dai", "ke hoach", "Điều", "năm", "ubnd"]
+    early = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
+    assert sum(len(s) == MAX_SNIPPETS for per_query in early for s in per_query) > 10
+    monkeypatch.setattr(store.search, "_STOP_EARLY", False)
+    every = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
+    assert early == every
