@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,18 @@ from ocr.sniff import PDF
 from ocr.sources import DocumentSource, PageImage, TextLayer, normalize_text
 from schemas.errors import ErrorCode
 
+#: the end marker must lie this close to the end of the file, padding not counted
 _EOF_WINDOW = 4096
+#: PDF white-space (NUL, tab, LF, FF, CR, space): what padding after the end may hold
+_PADDING = b"\x00\t\n\x0c\r "
+_BLOCK = 2**16
+#: PDF syntax that only an update (objects, cross-reference, trailer) puts after a marker
+_UPDATE_SYNTAX = re.compile(
+    rb"\d+\s+\d+\s+obj\b|\b(?:endobj|stream|endstream|xref|startxref|trailer)\b"
+)
+_ENCRYPT_REF = re.compile(rb"/Encrypt\s*(?:(\d+)\s+(\d+)\s+R|<<)")
+_FILTER_NAME = re.compile(rb"/Filter\s*/([^\s/<>\[\]()%]+)")
+_CERTIFICATE_HANDLER = "Adobe.PubSec"
 #: bytes of the file's pages that pdfium may hold before the document is reopened
 _PDFIUM_BUDGET = 64 * 2**20
 
@@ -41,6 +55,8 @@ class PdfSource(DocumentSource):
             self._pdfium = None
         if self._pdfium is None:
             self._pdfium = pdfium.PdfDocument(str(self.path))
+            # before any page is loaded, or filled form fields are neither drawn nor read
+            self._pdfium.init_forms()
             self._pages_used = 0
         self._pages_used += 1
         return self._pdfium
@@ -49,9 +65,11 @@ class PdfSource(DocumentSource):
         from ocr.pdftext import read_page
 
         try:
-            page = self._document()[number - 1]
+            pdf = self._document()
+            page = pdf[number - 1]
             try:
                 found = read_page(page)
+                fields = _field_values(pdf, page) if found is not None else []
             finally:
                 page.close()
         except Exception as exc:  # pdfium reports damage as many kinds of error
@@ -60,7 +78,10 @@ class PdfSource(DocumentSource):
             ) from exc
         if found is None:
             return None
-        text = normalize_text(found.text)
+        # pdfium's text holds the page's content only: what is typed into the form's fields
+        # (drawn by their widgets) is part of the page's text too. A page with fields and no
+        # characters of its own (a scanned form under them) is left to OCR of its render.
+        text = normalize_text("\n".join([found.text, *fields]))
         if not text:
             return None
         return TextLayer(
@@ -158,15 +179,48 @@ def _scan_dpi(page: Any, width: float, height: float, image_kind: int) -> float 
     return None
 
 
+def _field_values(pdf: Any, page: Any) -> list[str]:
+    """The values of the page's visible text and combo-box fields, in widget order."""
+    import pypdfium2.raw as pdfium_c
+
+    form = pdf.formenv
+    if form is None:
+        return []
+    hidden = pdfium_c.FPDF_ANNOT_FLAG_HIDDEN | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW
+    kinds = (pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX)
+    values = []
+    for index in range(max(0, pdfium_c.FPDFPage_GetAnnotCount(page.raw))):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, index)
+        if not annot:
+            continue
+        try:
+            if (
+                pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_WIDGET
+                and not pdfium_c.FPDFAnnot_GetFlags(annot) & hidden
+                and pdfium_c.FPDFAnnot_GetFormFieldType(form.raw, annot) in kinds
+            ):
+                values.append(_field_value(form.raw, annot))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return [value for value in values if value.strip()]
+
+
+def _field_value(form: Any, annot: Any) -> str:
+    import pypdfium2.raw as pdfium_c
+
+    size = pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, None, 0)  # bytes, UTF-16LE
+    if size <= 2:
+        return ""
+    buf = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFAnnot_GetFormFieldValue(
+        form, annot, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size
+    )
+    return buf.raw[: size - 2].decode("utf-16-le", "replace")
+
+
 def _check_pdf(path: Path) -> int:
     """Page count of a PDF that can really be opened; typed errors for the rest."""
-    with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - _EOF_WINDOW))
-        tail = fh.read()
-    if b"%%EOF" not in tail:
-        # An interrupted copy: the pages past the cut are gone, and reading the rest as if
-        # it were the whole document would lose them silently.
-        raise ExtractionError(ErrorCode.corrupt_pdf, "the PDF is truncated (no end marker)")
+    _check_end(path)
     try:
         with pikepdf.open(path) as pdf:
             return len(pdf.pages)
@@ -174,6 +228,93 @@ def _check_pdf(path: Path) -> int:
         raise ExtractionError(ErrorCode.encrypted_pdf, "the PDF needs a password to open") from exc
     except Exception as exc:  # qpdf could not repair it
         detail = str(exc).replace(str(path), "").strip(" :")  # no server paths in records
-        raise ExtractionError(
+        raise _security_error(path, detail) or ExtractionError(
             ErrorCode.corrupt_pdf, f"the PDF cannot be parsed ({detail})"
         ) from exc
+
+
+def _check_end(path: Path) -> None:
+    """Refuse a PDF whose end is missing: an interrupted copy.
+
+    The rule: once trailing padding is set aside (PDF white-space of any length: the NULs and
+    blanks that copy tools and scanners append), the last `%%EOF` must lie within the last
+    4 KiB, and what follows it must not be PDF syntax (`N 0 obj`, `stream`, `xref`,
+    `trailer`...). A short tail of other junk (an e-mail gateway's, an old FTP transfer's)
+    is tolerated as every reader does. Objects after the last marker are an update (an edit,
+    a signature: each is appended to the file) cut off mid-copy, and qpdf would silently
+    read the revision before it: the pages past the cut would be lost without a word.
+    """
+    tail = _tail_before_padding(path)
+    marker = tail.rfind(b"%%EOF")
+    if marker < 0:
+        raise ExtractionError(ErrorCode.corrupt_pdf, "the PDF is truncated (no end marker)")
+    if _UPDATE_SYNTAX.search(tail, marker + len(b"%%EOF")):
+        raise ExtractionError(
+            ErrorCode.corrupt_pdf,
+            "the PDF is truncated (an update appended after its last end marker is cut off)",
+        )
+
+
+def _tail_before_padding(path: Path) -> bytes:
+    """The last `_EOF_WINDOW` bytes of the file, trailing padding left out."""
+    with path.open("rb") as fh:
+        end = fh.seek(0, 2)
+        while end > 0:
+            start = max(0, end - _BLOCK)
+            fh.seek(start)
+            kept = len(fh.read(end - start).rstrip(_PADDING))
+            end = start + kept
+            if kept:
+                break
+        start = max(0, end - _EOF_WINDOW)
+        fh.seek(start)
+        return fh.read(end - start)
+
+
+def _security_error(path: Path, detail: str) -> ExtractionError | None:
+    """encrypted_pdf for a file whose security handler qpdf does not support, else None.
+
+    qpdf reports these as damage "(encryption dictionary ...): unsupported encryption
+    filter" (certificates, vendors' own handlers) or "Unsupported /R or /V ..." (an
+    unpublished algorithm): the file is intact, only locked in a way no password opens.
+    """
+    if "encryption dictionary" not in detail or "unsupported" not in detail.lower():
+        return None
+    handler = _security_handler(path)
+    if handler == _CERTIFICATE_HANDLER:
+        message = (
+            "the PDF is encrypted for the holders of certificates (public-key security, "
+            f"{handler}): it opens only with the recipient's certificate, not a password"
+        )
+    elif handler and handler != "Standard":
+        message = f"the PDF is locked by a security handler that cannot be opened ({handler})"
+    else:
+        reason = detail.rsplit("): ", 1)[-1]  # qpdf's words, without its context
+        message = f"the PDF is encrypted by a method that cannot be opened ({reason})"
+    return ExtractionError(ErrorCode.encrypted_pdf, message)
+
+
+def _security_handler(path: Path) -> str | None:
+    """The /Filter of the last encryption dictionary, read from the file's bytes.
+
+    The encryption dictionary is neither encrypted nor ever inside an object stream
+    (ISO 32000-1, 7.5.7), so it can be read when qpdf refuses the file.
+    """
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        refs = list(_ENCRYPT_REF.finditer(data))
+        if not refs:
+            return None
+        start = refs[-1].end()
+        if refs[-1].group(1) is not None:
+            num, gen = refs[-1].group(1), refs[-1].group(2)
+            objs = list(re.finditer(rb"(?<!\d)%s\s+%s\s+obj\b" % (num, gen), data))
+            if not objs:
+                return None
+            start = objs[-1].end()
+        end = data.find(b"endobj", start, start + _EOF_WINDOW)
+        found = _FILTER_NAME.search(data, start, end if end >= 0 else start + _EOF_WINDOW)
+        raw = bytes(found[1]) if found else None
+    if raw is None:
+        return None
+    name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), raw)
+    return name.decode("latin-1")
