@@ -17,6 +17,7 @@ Binarizing ourselves was tried and left out: Tesseract's Otsu on the grey page d
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -44,6 +45,14 @@ UP_TO_X_HEIGHT, DOWN_TO_X_HEIGHT = 20.0, 25.0
 X_HEIGHT_AT_300 = 25.0  # of 13 pt body text: what the dpi alone predicts
 #: most a page is enlarged (a page claiming 30 dpi is not made ten times larger)
 MAX_UPSCALE = 3.0
+#: most pixels an enlarged page may have. Enlarging only helps small text, and the cost
+#: (a bilinear pass, a median, Tesseract's memory) grows with the area: an A0 plan at
+#: 200 dpi is ~70 Mpx, while a page already rendered near the source pixel cap (250 Mpx)
+#: enlarged 3× would be 2.25 Gpx (~8 GB, and more than Tesseract accepts). A page at or
+#: above this budget is read at the size it has.
+MAX_ENLARGED_PIXELS = 100_000_000
+#: an enlargement the budget cuts below this is not worth its resampling pass and median
+MIN_UPSCALE = 1.25
 #: interpolation of the one resampling pass
 RESAMPLE = Image.Resampling.BILINEAR
 
@@ -98,20 +107,33 @@ def skew_for(analysis: Analysis, rotation: int) -> float:
     return line_skew(fit_lines(ys, xs))
 
 
-def target_scale(x_height: float | None, dpi: float) -> float:
+def target_scale(x_height: float | None, dpi: float, *, pixels: int = 0) -> float:
     """Factor that brings text to a size Tesseract reads well.
 
     The measured x-height and the one the dpi predicts must agree before a page is
     rescaled: the measure misjudges heavily blurred pages (their lines melt), the dpi lies
     on phone photos (72 dpi for 4000 pixels). When in doubt the page is left as it is.
+    Only pages under ~130 dpi are enlarged, to at most the x-height of a 240 dpi page, at
+    most MAX_UPSCALE times, and never beyond MAX_ENLARGED_PIXELS for a page of `pixels`
+    pixels (0: unknown, unbounded).
     """
     expected = X_HEIGHT_AT_300 * dpi / 300.0
     measured = expected if x_height is None else x_height
     if max(measured, expected) < MIN_X_HEIGHT:
-        return min(UP_TO_X_HEIGHT / max(measured, expected, 1.0), MAX_UPSCALE)
+        wanted = UP_TO_X_HEIGHT / max(measured, expected, 1.0)
+        scale = min(wanted, MAX_UPSCALE, _room_to_enlarge(pixels))
+        return scale if scale >= MIN_UPSCALE else 1.0
     if min(measured, expected) > MAX_X_HEIGHT:
         return DOWN_TO_X_HEIGHT / min(measured, expected)
     return 1.0
+
+
+def _room_to_enlarge(pixels: int) -> float:
+    """The largest factor that keeps a page of `pixels` pixels within MAX_ENLARGED_PIXELS
+    (rounded down to the 3 decimals a scale is kept with)."""
+    if pixels <= 0:
+        return math.inf
+    return math.floor(math.sqrt(MAX_ENLARGED_PIXELS / pixels) * 1000.0) / 1000.0
 
 
 def page_x_height(analysis: Analysis) -> float | None:
@@ -127,7 +149,9 @@ def make_ocr_image(analysis: Analysis, rotation: int, skew: float) -> Prepared:
     start = time.perf_counter()
     grey = analysis.grey
     level = skew if abs(skew) >= MIN_DESKEW else 0.0
-    scale = round(target_scale(page_x_height(analysis), analysis.dpi), 3)
+    width, height = plan_page(grey.size, rotation=rotation, skew=level).out_size
+    pixels = width * height  # of the turned and levelled page, before any rescaling
+    scale = round(target_scale(page_x_height(analysis), analysis.dpi, pixels=pixels), 3)
     plan = plan_page(grey.size, rotation=rotation, skew=level, scale=scale)
     if analysis.noise >= NOISY and scale <= 1.0:
         # Before any resampling, which would smear the specks into blobs.

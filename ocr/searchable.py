@@ -25,11 +25,12 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 from pikepdf import Dictionary, Name, Rectangle
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ocr._glyphless import CHAR_WIDTH, add_glyphless_font, encode_text
 from ocr.hocr import HocrPage, Line
 from ocr.pdfa import make_pdfa
+from ocr.sources import page_frames, to_8bit, upright
 from ocr.tounicode import fix_legacy_fonts
 
 __all__ = ["add_text_layer", "build_searchable_pdf", "image_page_pdf", "text_layer_pdf"]
@@ -334,7 +335,7 @@ def _encode_frame(im: Image.Image) -> bytes:
 def _decoded_fallback(im: Image.Image, *, transpose: bool) -> bytes:
     """Decode with Pillow into a mode img2pdf accepts; PNG bytes."""
     if transpose:
-        im = ImageOps.exif_transpose(im) or im
+        im = upright(im)
     has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
         im.mode == "P" and "transparency" in im.info
     )
@@ -345,8 +346,7 @@ def _decoded_fallback(im: Image.Image, *, transpose: bool) -> bytes:
         flat.paste(rgba, mask=rgba.getchannel("A"))
         im = flat.convert("L") if im.mode in ("LA", "La") else flat
     elif im.mode.startswith("I;16") or im.mode in ("I", "F"):
-        # 16/32-bit grey: keep the top 8 bits (PDF viewers show 8 bits anyway).
-        im = im.convert("I").point(lambda v: v / 256).convert("L")
+        im = to_8bit(im)  # PDF viewers show 8 bits anyway; as the OCR side reads it
     elif im.mode not in ("1", "L", "RGB", "P"):
         im = im.convert("RGB")
     buf = io.BytesIO()
@@ -361,15 +361,16 @@ def _frame_pdf_bytes(image_path: Path, im: Image.Image, frame: int, frames: int)
     im.seek(frame)
     dpi = _sane_dpi(im)
     layout = img2pdf.get_fixed_dpi_layout_fun(dpi)
-    # A single-frame file goes to img2pdf whole so JPEG/PNG/CCITT data is
-    # copied untouched; for multi-frame files img2pdf would take every frame.
+    # A one-page file goes to img2pdf whole so JPEG/PNG/CCITT data is copied
+    # untouched (of a phone's MPO only the main image: first_frame_only); for
+    # multi-page files img2pdf would take every frame.
     if frames == 1:
         data: str | bytes = str(image_path)
     else:
         # The OCR side shows frame 1 EXIF-transposed (ocr.sources); match it.
-        data = _encode_frame(ImageOps.exif_transpose(im) if frame == 0 else im)
+        data = _encode_frame(upright(im) if frame == 0 else im)
     try:
-        pdf_bytes = img2pdf.convert(data, layout_fun=layout)
+        pdf_bytes = img2pdf.convert(data, layout_fun=layout, first_frame_only=True)
     except Exception:
         # img2pdf signals refusals with a zoo of exception types (AlphaChannelError,
         # ExifOrientationError, ValueError, plain Exception); all mean "decode it".
@@ -381,7 +382,8 @@ def _frame_pdf_bytes(image_path: Path, im: Image.Image, frame: int, frames: int)
 
 
 def _frame_count(im: Image.Image) -> int:
-    return getattr(im, "n_frames", 1)
+    """The pages of the image, as ocr.sources counts them (a JPEG's previews are none)."""
+    return page_frames(im)
 
 
 def image_page_pdf(image_path: Path, frame: int = 0) -> pikepdf.Pdf:

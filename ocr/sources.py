@@ -3,12 +3,14 @@ memory as 500 images)."""
 
 from __future__ import annotations
 
+import struct
 import unicodedata
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr.errors import ExtractionError
@@ -16,6 +18,23 @@ from ocr.sniff import PDF, SUPPORTED
 from schemas.errors import ErrorCode
 
 DEFAULT_DPI = 300
+#: formats whose every frame is a page. Other formats may hold more frames that are no
+#: pages: a phone's JPEG (MPO) carries previews and depth maps, an APNG its animation.
+PAGED_FORMATS = frozenset({"TIFF"})
+#: what Pillow and its plugins raise on damaged data: a truncated or malformed file shows
+#: up as any of these depending on where the damage falls (UnidentifiedImageError is an
+#: OSError; ZeroDivisionError and OverflowError are ArithmeticErrors)
+DECODE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    ValueError,
+    TypeError,
+    LookupError,
+    ArithmeticError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+)
+_SIXTEEN_BIT_GREY = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 
 
 @dataclass
@@ -91,38 +110,51 @@ def open_source(path: Path, media_type: str, *, max_pages: int, max_pixels: int)
 
 
 class ImageSource(DocumentSource):
-    """JPEG, PNG and TIFF (every frame of a multi-page TIFF is a page)."""
+    """JPEG, PNG and TIFF: every frame of a multi-page TIFF is a page, the first frame of
+    anything else is the only page (see `page_frames`).
+
+    A file that cannot be opened, counted or decoded raises ExtractionError
+    (`corrupt_image`, or `image_too_large`), never Pillow's own exceptions. A multi-page
+    TIFF damaged after its first pages fails as a whole, naming the first bad page: an
+    archive record silently shorter than the paper is worse than a refusal. Frames are
+    counted from their directories when the file is opened; damage inside a later page's
+    pixels is found when that page is read, and fails the file the same way.
+    """
 
     def __init__(self, path: Path, media_type: str, *, max_pixels: int) -> None:
         self.path = path
         self.media_type = media_type
         self.max_pixels = max_pixels
         self._image = _open_image(path, max_pixels)
-        self.page_count = getattr(self._image, "n_frames", 1)
+        try:
+            self.page_count = page_frames(self._image)
+        except BaseException:
+            self._image.close()
+            raise
 
     def render(self, number: int, dpi: int) -> PageImage:
+        if not 1 <= number <= self.page_count:  # a JPEG's preview frame is no page
+            raise ExtractionError(
+                ErrorCode.corrupt_image, f"no page {number}: the image has {self.page_count}"
+            )
         img = self._image
         try:
             img.seek(number - 1)
-            width, height = img.size
-            if width * height > self.max_pixels:
-                raise ExtractionError(
-                    ErrorCode.image_too_large,
-                    f"page {number} is {width}×{height} pixels, more than {self.max_pixels}",
-                )
+            _check_pixels(img, self.max_pixels, f"page {number} is ")
             frame = img.copy()
             frame.load()
+            if number == 1:
+                frame = upright(frame)  # phone photos are stored sideways
+            page = PageImage(image=_to_rgb(frame), dpi=image_dpi(img))
         except ExtractionError:
             raise
         except Image.DecompressionBombError as exc:
             raise ExtractionError(ErrorCode.image_too_large, str(exc)) from exc
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        except DECODE_ERRORS as exc:
             raise ExtractionError(
                 ErrorCode.corrupt_image, f"page {number} cannot be decoded ({exc})"
             ) from exc
-        if number == 1:
-            frame = ImageOps.exif_transpose(frame)  # phone photos are stored sideways
-        return PageImage(image=_to_rgb(frame), dpi=image_dpi(img))
+        return page
 
     def close(self) -> None:
         self._image.close()
@@ -135,20 +167,106 @@ def _open_image(path: Path, max_pixels: int) -> Image.Image:
         img = Image.open(path)
     except Image.DecompressionBombError as exc:
         raise ExtractionError(ErrorCode.image_too_large, str(exc)) from exc
-    except UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:  # its message names the stored file's path
         raise ExtractionError(ErrorCode.corrupt_image, "the image cannot be decoded") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except DECODE_ERRORS as exc:
         raise ExtractionError(
             ErrorCode.corrupt_image, f"the image cannot be opened ({exc})"
         ) from exc
+    try:
+        _check_pixels(img, max_pixels, "")
+    except ExtractionError:
+        img.close()
+        raise
+    return img
+
+
+def _check_pixels(img: Image.Image, max_pixels: int, what: str) -> None:
     width, height = img.size
     if width * height > max_pixels:
-        img.close()
         raise ExtractionError(
             ErrorCode.image_too_large,
-            f"{width}×{height} pixels, more than the limit of {max_pixels}",
+            f"{what}{width}×{height} pixels, more than the limit of {max_pixels}",
         )
-    return img
+
+
+def page_frames(img: Image.Image) -> int:
+    """How many pages the open image holds: every frame of a TIFF, one for other formats.
+
+    The TIFF's frames are walked one by one, so damage is reported with the page it hits
+    (ExtractionError `corrupt_image`); the image is left on its first frame.
+    """
+    if img.format not in PAGED_FORMATS:
+        return 1
+    count = 1
+    try:
+        while True:
+            img.seek(count)  # reads and checks that frame's directory, not its pixels
+            count += 1
+    except EOFError:
+        pass  # the end of the chain of frames
+    except Image.DecompressionBombError as exc:
+        raise ExtractionError(ErrorCode.image_too_large, f"page {count + 1}: {exc}") from exc
+    except DECODE_ERRORS as exc:
+        raise ExtractionError(
+            ErrorCode.corrupt_image,
+            f"page {count + 1} of the TIFF cannot be read ({type(exc).__name__}: {exc}); "
+            f"the file is damaged after page {count}",
+        ) from exc
+    _rewind(img)
+    return count
+
+
+def _rewind(img: Image.Image) -> None:
+    try:
+        img.seek(0)
+    except DECODE_ERRORS as exc:
+        raise ExtractionError(
+            ErrorCode.corrupt_image, f"page 1 cannot be read again ({exc})"
+        ) from exc
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; as it is when the EXIF is unreadable
+    (damaged metadata is no reason to refuse pixels that decode)."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except DECODE_ERRORS:
+        return img
+
+
+def to_8bit(img: Image.Image) -> Image.Image:
+    """A 16- or 32-bit grey image as 8-bit "L", its range scaled rather than clipped.
+
+    Pillow's own conversion clips at 255, so a 16-bit page (paper at ~58000 of 65535)
+    would turn white. 16-bit images are scaled from their full range, as viewers show them;
+    32-bit integer and float ones from the range their values use (see `_grey_range`).
+    """
+    if img.mode in _SIXTEEN_BIT_GREY:
+        # Integer shift on the 2-byte samples: no 4-byte copy of a large master.
+        top = np.right_shift(np.asarray(img), 8).astype(np.uint8)
+        grey = Image.fromarray(top)
+        grey.info = dict(img.info)
+        return grey
+    low, high = _grey_range(img)
+    if (low, high) == (0.0, 255.0):
+        return img.convert("L")
+    factor = 255.0 / (high - low)
+    return img.point(lambda v: (v - low) * factor).convert("L")
+
+
+def _grey_range(img: Image.Image) -> tuple[float, float]:
+    """The range a 32-bit ("I") or float ("F") grey image's values are meant in: 8-bit,
+    16-bit, 0–1 (floats), or else the values' own minimum and maximum."""
+    extrema = img.getextrema()
+    low, high = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
+    if low >= 0.0 and img.mode == "F" and high <= 1.0:
+        return 0.0, 1.0
+    if low >= 0.0 and high <= 255.0:
+        return 0.0, 255.0
+    if low >= 0.0 and high <= 65535.0:
+        return 0.0, 65535.0
+    return low, max(high, low + 1.0)
 
 
 def image_dpi(img: Image.Image) -> float:
@@ -171,8 +289,8 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         return background
     if img.mode == "1":
         return img.convert("L")
-    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
-        return ImageOps.autocontrast(img.convert("L"))
+    if img.mode in _SIXTEEN_BIT_GREY or img.mode in ("I", "F"):
+        return to_8bit(img)
     return img.convert("RGB")
 
 
