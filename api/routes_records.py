@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Connection, Row, update
+from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -40,11 +40,11 @@ from api.downloads import (
 from schemas.auth import Principal, Scope
 from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
-from store import ObjectNotFound, StorageUnavailable, original_key, reading, unit_of_work
+from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
 from store.corrections import StaleVersion, correct_document, document_corrections
 from store.documents import pages_of
 from store.models import DocumentRow
-from store.records import build_record, record_data, record_rows
+from store.records import build_record, record_data
 from store.units import unit_exists
 from worker.pipeline import record_key, refresh_record_json
 from worker.services import Services
@@ -100,12 +100,12 @@ def visible_document(session: Session, principal: Principal, record_id: str) -> 
     return doc
 
 
-def _visible_rows(
-    conn: Connection, principal: Principal, record_id: str
-) -> tuple[Row[Any], list[Row[Any]]]:
-    """`visible_document` as plain rows with the pages, in one query (for the record read,
-    the most frequent call of the API)."""
-    found = record_rows(conn, record_id)
+async def _visible_rows(
+    svc: Services, principal: Principal, record_id: str
+) -> tuple[Any, list[Any]]:
+    """`visible_document` as plain rows with the pages, in one query sent from the event
+    loop (`store.async_reads`: the record read is the most frequent call of the API)."""
+    found = await svc.async_reads.record_rows(record_id)
     if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return found
@@ -189,7 +189,7 @@ def _send(request: Request, svc: Services, file: StoredFile, *, redirect: bool) 
     response_model=Record,
     responses={304: {"description": "Not modified (If-None-Match)"}, 404: _NOT_FOUND_DOC},
 )
-def get_record(
+async def get_record(
     record_id: str, request: Request, svc: ServicesDep, principal: RecordsReader
 ) -> Response:
     """The record (the contract of record.json), with a strong `ETag`.
@@ -197,8 +197,7 @@ def get_record(
     Send the ETag back in `If-None-Match` to get 304 when nothing changed, and in
     `If-Match` on PATCH to reject a stale write.
     """
-    with reading(svc.engine) as conn:  # one statement
-        doc, pages = _visible_rows(conn, principal, record_id)
+    doc, pages = await _visible_rows(svc, principal, record_id)
     etag = record_etag(doc)
     if not_modified(request, etag, None):
         response: Response = not_modified_response(etag, None)

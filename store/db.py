@@ -41,12 +41,12 @@ def make_engine(url: str) -> Engine:
     # pool_size a connection is opened and closed per use, which costs PostgreSQL a new backend
     # each time (under load that churn, not the queries, was the bottleneck).
     #
-    # Planner settings (see `_planner_options`) ride along with every connection.
+    # Planner settings (see `planner_options`) ride along with every connection.
     engine = create_engine(
         url,
         pool_size=16,
         max_overflow=16,
-        connect_args={"options": _planner_options(parsed.query.get("options"))},
+        connect_args={"options": planner_options(parsed.query.get("options"))},
         # JSON columns (a list page holds 50 documents) parsed by pydantic's parser, in
         # Rust: the same values as the standard library's, in 60 % of the time
         json_deserializer=pydantic_core.from_json,
@@ -69,7 +69,7 @@ PLANNER_SETTINGS = {
 }
 
 
-def _planner_options(options: str | tuple[str, ...] | None) -> str:
+def planner_options(options: str | tuple[str, ...] | None) -> str:
     """The connection's `options`: those of the URL, then `PLANNER_SETTINGS` it leaves out."""
     given = " ".join([options] if isinstance(options, str) else options or ())
     added = [f"-c {k}={v}" for k, v in PLANNER_SETTINGS.items() if k not in given]

@@ -104,9 +104,9 @@ _PAGE_COLUMNS = (
 )
 
 
-#: the record and its pages in one query; built once, run on the session's connection
-#: (without the ORM's per-query work: plain rows are all `record_data` needs)
-_RECORD_ROWS = (
+#: the record and its pages in one query, built once (a document without pages: one row,
+#: its page columns null); plain rows are all `record_data` needs, no ORM objects
+RECORD_ROWS = (
     select(*RECORD_COLUMNS, *_PAGE_COLUMNS)
     .outerjoin(PageRow, PageRow.document_id == DocumentRow.id)
     .where(DocumentRow.id == bindparam("document_id"))
@@ -117,7 +117,11 @@ _RECORD_ROWS = (
 def record_rows(conn: Connection, document_id: str) -> tuple[Row[Any], list[Row[Any]]] | None:
     """(the document's row, its page rows in order) for `record_data`, in one query and
     without ORM objects; None when there is no such document."""
-    rows = conn.execute(_RECORD_ROWS, {"document_id": document_id}).all()
+    return split_record_rows(conn.execute(RECORD_ROWS, {"document_id": document_id}).all())
+
+
+def split_record_rows(rows: Sequence[Any]) -> tuple[Any, list[Any]] | None:
+    """The rows of `RECORD_ROWS` as (the document's row, its page rows), or None."""
     if not rows:
         return None
     return rows[0], [r for r in rows if r.number is not None]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.settings import Settings, get_settings
 from store import ObjectStore, make_engine, make_session_factory, open_object_store
+from store.async_reads import AsyncReads
 from store.read_log import ReadLog
 
 
@@ -45,9 +46,16 @@ class Services:
         """Audit lines of reads, written in batches (made on first use: workers need none)."""
         return ReadLog(self.engine)
 
+    @cached_property
+    def async_reads(self) -> AsyncReads:
+        """The record read as a coroutine (made on first use: workers need none)."""
+        return AsyncReads(self.engine)
+
     def close(self) -> None:
         if "read_log" in self.__dict__:
             self.read_log.close()
+        if "async_reads" in self.__dict__:
+            self.async_reads.close()
         self.engine.dispose()
 
 

@@ -1,0 +1,142 @@
+"""`store.async_reads`: the record read from the event loop gives exactly what the threaded
+read gives, survives a connection the server dropped, and never waits for a connection."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from schemas.record import Record
+from store import reading, unit_of_work
+from store.async_reads import AsyncReads
+from store.models import DocumentRow, PageRow
+from store.records import record_data, record_rows
+from tests.conftest import _clear_pg, make_services
+from worker.services import Services
+
+UNIT = "phuong-co-nhue-1"
+
+
+@pytest.fixture
+def pg_svc(pg_server: str, tmp_path: Path) -> Iterator[Services]:
+    """Services on PostgreSQL only: what is tested there is the server's side."""
+    _clear_pg(pg_server)
+    services = make_services(pg_server, f"file://{tmp_path / 'objects'}")
+    yield services
+    services.close()
+
+
+def _add(svc: Services, doc_id: str, pages: list[str], status: str = "digitized") -> None:
+    with unit_of_work(svc.sessions) as session:
+        session.add(
+            DocumentRow(
+                id=doc_id,
+                unit_code=UNIT,
+                filename="Quyết định số 86.pdf",
+                sha256=hashlib.sha256(doc_id.encode()).hexdigest(),
+                media_type="application/pdf",
+                size=1234,
+                page_count=len(pages),
+                status=status,
+                error_code="ocr_failed" if status == "failed" else None,
+                document={"type": "quyet_dinh", "subject": "Về việc phê duyệt kế hoạch đất đai"},
+                archive={"mode": "01"},
+                created_at=datetime(2024, 3, 1, 8, 30, 15, 123456, tzinfo=UTC),
+                updated_at=datetime(2024, 3, 2, 9, 0, 0, 654321, tzinfo=UTC),
+            )
+        )
+        session.flush()
+        for number, page_text in enumerate(pages, 1):
+            session.add(
+                PageRow(
+                    document_id=doc_id,
+                    number=number,
+                    text=page_text,
+                    method="ocr",
+                    confidence=0.93,
+                    rotation=0,
+                    skew=-0.4,
+                    has_hocr=True,
+                )
+            )
+
+
+def _threaded(svc: Services, doc_id: str) -> Record | None:
+    with reading(svc.engine) as conn:
+        found = record_rows(conn, doc_id)
+    return None if found is None else Record.model_validate(record_data(*found))
+
+
+def _from_loop(reads: AsyncReads, doc_id: str) -> Record | None:
+    found = asyncio.run(reads.record_rows(doc_id))
+    return None if found is None else Record.model_validate(record_data(*found))
+
+
+def test_the_record_is_the_same_as_the_threaded_read(svc: Services) -> None:
+    _add(svc, "01J0000000000000000000000A", ["Trang một: QUYẾT ĐỊNH", "Trang hai: Điều 1."])
+    _add(svc, "01J0000000000000000000000B", [], status="failed")
+    reads = AsyncReads(svc.engine)
+    try:
+        for doc_id in ("01J0000000000000000000000A", "01J0000000000000000000000B"):
+            record = _from_loop(reads, doc_id)
+            assert record is not None
+            assert record == _threaded(svc, doc_id)
+            assert record.model_dump_json() == _threaded(svc, doc_id).model_dump_json()  # type: ignore[union-attr]
+        assert _from_loop(reads, "01J00000000000000000000NONE") is None
+        record = _from_loop(reads, "01J0000000000000000000000A")
+        assert record is not None and [p.number for p in record.pages] == [1, 2]
+        assert record.updated_at == datetime(2024, 3, 2, 9, 0, 0, 654321, tzinfo=UTC)
+    finally:
+        reads.close()
+
+
+def test_with_every_connection_busy_the_read_takes_a_thread(svc: Services) -> None:
+    _add(svc, "01J0000000000000000000000C", ["Nội dung"])
+    reads = AsyncReads(svc.engine, size=0)  # no connection of its own to take
+    try:
+        assert _from_loop(reads, "01J0000000000000000000000C") == _threaded(
+            svc, "01J0000000000000000000000C"
+        )
+    finally:
+        reads.close()
+
+
+def test_a_connection_the_server_dropped_is_replaced(pg_svc: Services, pg_server: str) -> None:
+    _add(pg_svc, "01J0000000000000000000000D", ["Nội dung"])
+    reads = AsyncReads(pg_svc.engine, size=1)
+    try:
+
+        async def pid_and_read() -> tuple[int, object]:
+            conn = await reads._take()  # the one kept connection, to learn its backend
+            assert conn is not None
+            pid = conn.info.backend_pid
+            reads._give_back(conn)
+            return pid, await reads.record_rows("01J0000000000000000000000D")
+
+        first, found = asyncio.run(pid_and_read())
+        assert found is not None
+        admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:  # as a server restart would
+            conn.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": first})
+        admin.dispose()
+        second, found = asyncio.run(pid_and_read())
+        assert found is not None and second != first
+    finally:
+        reads.close()
+
+
+def test_close_closes_the_kept_connections(pg_svc: Services) -> None:
+    _add(pg_svc, "01J0000000000000000000000E", ["Nội dung"])
+    reads = AsyncReads(pg_svc.engine)
+    assert asyncio.run(reads.record_rows("01J0000000000000000000000E")) is not None
+    [kept] = reads._idle
+    reads.close()
+    assert kept.closed
+    # a read after close still answers, by the threaded path
+    assert asyncio.run(reads.record_rows("01J0000000000000000000000E")) is not None
