@@ -98,29 +98,58 @@ MAX_NAME_BYTES = 255
 MAX_SHOWN_CHARS = 1024
 
 
-def _text(name: str) -> str:
-    """NFC text that encodes to UTF-8: a lone surrogate (an undecodable byte of a file-system
-    name) becomes U+FFFD instead of failing the database write."""
-    name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+#: lone surrogates that `surrogateescape` made of undecodable bytes of a file-system name
+_ESCAPED_BYTE = re.compile(r"[\udc80-\udcff]")
+#: any other lone surrogate (no byte behind it): nothing to recover
+_OTHER_SURROGATE = re.compile(r"[\ud800-\udc7f\udd00-\udfff]")
+#: the Windows code page of Vietnamese, the likely encoding of a name that is not UTF-8
+LEGACY_ENCODING = "cp1258"
+
+
+def readable_name(name: str) -> str:
+    """A file-system name as NFC text that encodes to UTF-8.
+
+    Bytes that were not UTF-8 (kept as lone surrogates by `surrogateescape`) are read as
+    cp1258, the code page of Vietnamese Windows shares; failing that, each becomes one U+FFFD.
+    Each `/`-separated part is decoded on its own: a legacy file name in a UTF-8 folder is
+    common.
+    """
+    name = _OTHER_SURROGATE.sub("\ufffd", name)
+    if _ESCAPED_BYTE.search(name):
+        name = "/".join(_decode_part(part) for part in name.split("/"))
     return unicodedata.normalize("NFC", name)
 
 
-def fit_name(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
-    """`name` cut to at most `max_bytes` of UTF-8, keeping its extension and whole characters."""
-    if len(name.encode("utf-8")) <= max_bytes:
+def _decode_part(part: str) -> str:
+    raw = part.encode("utf-8", "surrogateescape")
+    for encoding in ("utf-8", LEGACY_ENCODING):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return _ESCAPED_BYTE.sub("\ufffd", part)
+
+
+def fit_name(name: str, max_bytes: int = MAX_NAME_BYTES, *, mark: str = "") -> str:
+    """`name` cut to at most `max_bytes` of UTF-8, keeping its extension and whole characters.
+
+    A `mark` (a short tag telling apart names that would be the same) goes between the stem,
+    cut as needed, and the extension.
+    """
+    if not mark and len(name.encode("utf-8")) <= max_bytes:
         return name
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem or len(ext.encode("utf-8")) > 16:
         stem, dot, ext = name, "", ""
-    room = max_bytes - len((dot + ext).encode("utf-8"))
+    room = max_bytes - len((mark + dot + ext).encode("utf-8"))
     cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip()
-    return (cut or "unnamed") + dot + ext
+    return (cut or "unnamed") + mark + dot + ext
 
 
 def shown_filename(name: str) -> str:
     """A name as given (folders kept) made safe to show and store: NFC, no control
     characters, not endless."""
-    name = _CONTROL.sub("", _text(name)).strip() or "unnamed"
+    name = _CONTROL.sub("", readable_name(name)).strip() or "unnamed"
     if len(name) > MAX_SHOWN_CHARS:
         name = "…" + name[-(MAX_SHOWN_CHARS - 1) :]
     return name
@@ -129,7 +158,7 @@ def shown_filename(name: str) -> str:
 def clean_filename(name: str) -> str:
     """A file name safe to show and store: no folders, no control characters, NFC, at most
     255 bytes with its extension kept."""
-    name = _text(name.replace("\\", "/").split("/")[-1])
+    name = readable_name(name.replace("\\", "/").split("/")[-1])
     name = _CONTROL.sub("", name).strip() or "unnamed"
     return fit_name(name)
 
