@@ -6,15 +6,24 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api.auth import RecordsReader
 from api.deps import ServicesDep
+from schemas.auth import Principal
 from schemas.listing import RecordList
 from schemas.record import Status
 from schemas.vocab import document_types
-from store import reading, unit_of_work
-from store.listing import MAX_LIMIT, InvalidCursor, RecordFilters, list_records_json
+from store import unit_of_work
+from store.listing import (
+    MAX_LIMIT,
+    InvalidCursor,
+    RecordFilters,
+    list_page_json,
+    list_records_json,
+)
 from store.search import MAX_QUERY_CHARS
+from worker.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -23,7 +32,7 @@ MAX_VALUES = 50
 
 
 @router.get("/records", response_model=RecordList)
-def list_records_route(
+async def list_records_route(
     svc: ServicesDep,
     principal: RecordsReader,
     unit: Annotated[list[str] | None, Query(description="Unit code; repeat for several")] = None,
@@ -94,21 +103,32 @@ def list_records_route(
         issued_to=issued_to,
         updated_since=updated_since,
     )
-    # a list page is one statement: no transaction around it; a search sets planner options
-    # for its statements, which hold only inside a transaction
     try:
-        if q:
-            with unit_of_work(svc.sessions) as session:
-                body = list_records_json(
-                    session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
-                )
-        else:
-            with reading(svc.engine) as conn:
-                body = list_records_json(
-                    conn, principal, filters, order=order, limit=limit, cursor=cursor
-                )
+        if q:  # a search sets planner options for its statements: in a transaction, in a thread
+            body = await run_in_threadpool(
+                _search_json, svc, principal, filters, q, order, limit, cursor
+            )
+        else:  # a list page is one statement, sent from the event loop
+            body = await list_page_json(
+                svc.async_reads, principal, filters, order=order, limit=limit, cursor=cursor
+            )
     except InvalidCursor as exc:
         raise HTTPException(422, f"Con trỏ phân trang không hợp lệ: {exc}") from None
     # validated against RecordList already (which the OpenAPI document declares): FastAPI
     # need not validate and serialize it again
     return Response(body, media_type="application/json")
+
+
+def _search_json(
+    svc: Services,
+    principal: Principal,
+    filters: RecordFilters,
+    q: str,
+    order: Literal["asc", "desc"],
+    limit: int,
+    cursor: str | None,
+) -> bytes:
+    with unit_of_work(svc.sessions) as session:
+        return list_records_json(
+            session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
+        )

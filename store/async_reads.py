@@ -1,10 +1,12 @@
-"""The record read from the event loop: psycopg's own async connections on PostgreSQL.
+"""Reads in one statement from the event loop: psycopg's own async connections on PostgreSQL.
 
-A record by its id is the API's most frequent call. Through SQLAlchemy in a worker thread it
-cost three times the CPU of the same statement sent by psycopg from the event loop (measured
-in process: ~0.75 ms against ~0.23 ms): the thread hop (two wake-ups a request) and the
-execution layer were most of it. This module sends that one statement itself, compiled once
-by SQLAlchemy from `store.records`, and hands back rows with the same names and values.
+A record by its id is the API's most frequent call, a list page the next. Through SQLAlchemy
+in a worker thread the record's statement cost three times the CPU of the same statement sent
+by psycopg from the event loop (measured in process: ~0.75 ms against ~0.23 ms): the thread
+hop (two wake-ups a request) and the execution layer were most of it. Here a statement built
+once by SQLAlchemy (`store.records`, `store.listing`) is compiled once, its expanding `IN`
+parameters filled in per call by SQLAlchemy, and sent by psycopg; rows come back with the
+same names and values as through SQLAlchemy.
 
 The connections are a small set per process, not bound to an event loop (an application may
 be served by several loops over its life, as tests do). When all are busy, or on SQLite, the
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import select
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -25,10 +28,11 @@ import psycopg
 import pydantic_core
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import set_json_loads
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from store.db import planner_options, reading
-from store.records import RECORD_ROWS, record_rows, split_record_rows
+from store.records import RECORD_ROWS, split_record_rows
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +66,21 @@ class AsyncReads:
                 # the session's time zone UTC: timestamps come back as UTC, as the ORM's
                 options=planner_options(url.query.get("options")) + " -c timezone=UTC",
             )
-            self._record_sql = str(RECORD_ROWS.compile(dialect=engine.dialect))
+        self._compiled: dict[Executable, SQLCompiler] = {}
 
     async def record_rows(self, document_id: str) -> Rows | None:
         """(the document's row, its page rows in order), or None: `store.records.record_rows`."""
+        return split_record_rows(await self.fetch(RECORD_ROWS, {"document_id": document_id}))
+
+    async def fetch(self, stmt: Executable, values: dict[str, Any]) -> Sequence[Any]:
+        """The rows of `stmt` with `values` as its parameters, read in autocommit (as
+        `store.reading`). `stmt` is one built once and reused: it is compiled once."""
         if self._native:
             conn = await self._take()
             if conn is not None:
-                return split_record_rows(await self._fetch(conn, self._record_sql, document_id))
-        return await anyio.to_thread.run_sync(self._record_rows_in_thread, document_id)
+                sql, params = self._expanded(stmt, values)
+                return await self._fetch(conn, sql, params)
+        return await anyio.to_thread.run_sync(self._fetch_in_thread, stmt, values)
 
     def close(self) -> None:
         """Close the idle connections (those in use are closed when given back)."""
@@ -129,18 +139,30 @@ class AsyncReads:
         if not conn.closed:
             conn.pgconn.finish()
 
+    def _expanded(self, stmt: Executable, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The SQL and parameters psycopg is sent, expanding parameters filled in."""
+        compiled = self._compiled.get(stmt)
+        if compiled is None:
+            if len(self._compiled) > 1000:  # statements are built once: this stays small
+                self._compiled.clear()
+            compiled = stmt.compile(dialect=self._engine.dialect)
+            assert isinstance(compiled, SQLCompiler)
+            self._compiled[stmt] = compiled
+        state = compiled.construct_expanded_state(values)
+        return state.statement, dict(state.parameters)
+
     async def _fetch(
-        self, conn: psycopg.AsyncConnection[Any], sql: str, document_id: str
+        self, conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]
     ) -> list[Any]:
         """The rows of `sql`; a reused connection that fails is replaced once."""
         try:
-            rows = await (await conn.execute(sql, {"document_id": document_id})).fetchall()
+            rows = await (await conn.execute(sql, params)).fetchall()
         except psycopg.OperationalError:
             self._discard(conn)
             log.warning("a kept database connection failed; reading on a new one")
             conn = await self._connect_counted()
             try:
-                rows = await (await conn.execute(sql, {"document_id": document_id})).fetchall()
+                rows = await (await conn.execute(sql, params)).fetchall()
             except BaseException:
                 self._discard(conn)
                 raise
@@ -160,9 +182,9 @@ class AsyncReads:
                 self._open -= 1
             raise
 
-    def _record_rows_in_thread(self, document_id: str) -> Rows | None:
+    def _fetch_in_thread(self, stmt: Executable, values: dict[str, Any]) -> Sequence[Any]:
         with reading(self._engine) as conn:
-            return record_rows(conn, document_id)
+            return conn.execute(stmt, values).all()
 
 
 def _usable(conn: psycopg.AsyncConnection[Any]) -> bool:

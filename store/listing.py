@@ -62,6 +62,7 @@ from sqlalchemy.orm import Session
 from schemas.auth import Principal
 from schemas.listing import RecordList
 from schemas.record import Status
+from store.async_reads import AsyncReads
 from store.models import DocumentRow, PageRow, UTCDateTime
 from store.records import error_of
 from store.search import (
@@ -189,6 +190,24 @@ def list_records_json(
     return _PAGE.dump_json(_PAGE.validate_python(page))
 
 
+async def list_page_json(
+    reads: AsyncReads,
+    principal: Principal,
+    filters: RecordFilters,
+    *,
+    order: Order = "asc",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> bytes:
+    """A list page without `q`, as `list_records_json` gives it, read from the event loop
+    (`store.async_reads`: lists are the API's most frequent call after the record)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    fingerprint = _fingerprint("list", filters.key(), order)
+    stmt, values = _list_query(principal, filters, order, limit, _decode(cursor, "l", fingerprint))
+    page = _list_page(await reads.fetch(stmt, values), limit, fingerprint)
+    return _PAGE.dump_json(_PAGE.validate_python(page))
+
+
 def _page(
     db: Session | Connection,
     principal: Principal,
@@ -212,8 +231,8 @@ def _page(
         return _search(db, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
     fingerprint = _fingerprint("list", filters.key(), order)
     conn = db.connection() if isinstance(db, Session) else db
-    after = _decode(cursor, "l", fingerprint)
-    return _list(conn, principal, filters, order, limit, after, fingerprint)
+    stmt, values = _list_query(principal, filters, order, limit, _decode(cursor, "l", fingerprint))
+    return _list_page(conn.execute(stmt, values).all(), limit, fingerprint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,15 +279,14 @@ def _list_statement(
     return stmt.limit(bindparam("page_size", type_=Integer()))
 
 
-def _list(
-    conn: Connection,
+def _list_query(
     principal: Principal,
     filters: RecordFilters,
     order: Order,
     limit: int,
     cursor: dict[str, Any] | None,
-    fingerprint: str,
-) -> Page:
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of a list page (one more row than `limit`) and its values."""
     visible, values = visibility(principal)
     given = filters.parameters()
     stmt = _list_statement(visible, frozenset(given), order, cursor is not None)
@@ -277,7 +295,11 @@ def _list(
     if cursor is not None:
         values["after_updated"] = cursor["u"]
         values["after_id"] = cursor["i"]
-    rows = conn.execute(stmt, values).all()  # plain rows, no ORM objects
+    return stmt, values
+
+
+def _list_page(rows: Sequence[Any], limit: int, fingerprint: str) -> Page:
+    """The page of `_list_query`'s rows (plain rows, no ORM objects)."""
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from schemas.record import Record
+from schemas.auth import Principal, Scope
+from schemas.record import Record, Status
 from store import reading, unit_of_work
 from store.async_reads import AsyncReads
+from store.listing import RecordFilters, list_page_json, list_records_json
 from store.models import DocumentRow, PageRow
 from store.records import record_data, record_rows
 from tests.conftest import _clear_pg, make_services
@@ -140,3 +143,60 @@ def test_close_closes_the_kept_connections(pg_svc: Services) -> None:
     assert kept.closed
     # a read after close still answers, by the threaded path
     assert asyncio.run(reads.record_rows("01J0000000000000000000000E")) is not None
+
+
+def test_list_pages_are_the_same_as_the_threaded_read(svc: Services) -> None:
+    """Every filter (several values in one), both orders, the cursor and both visibility
+    limits: the page from the event loop is byte for byte the threaded one."""
+    units = ["phuong-co-nhue-1", "phuong-co-nhue-2", "phuong-thuy-phuong"]
+    with unit_of_work(svc.sessions) as session:
+        for n in range(30):
+            session.add(
+                DocumentRow(
+                    id=f"01J00000000000000000000{n:03d}",
+                    unit_code=units[n % 3],
+                    filename=f"Tờ trình {n}.pdf",
+                    sha256=hashlib.sha256(str(n).encode()).hexdigest(),
+                    media_type="application/pdf",
+                    size=100 + n,
+                    page_count=1,
+                    status=["digitized", "needs_review", "failed"][n % 3 if n % 5 else 0],
+                    doc_type=["quyet_dinh", "to_trinh", "ke_hoach"][n % 3],
+                    issued_on=date(2020 + n % 5, 1 + n % 12, 1 + n % 28),
+                    secrecy="mat" if n % 7 == 0 else None,
+                    document={"type": "to_trinh", "number": f"{n}/TTr-UBND"},
+                    updated_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=n % 11),
+                )
+            )
+    everyone = Principal(kind="token", name="t", scopes=frozenset(Scope))
+    ward = Principal(
+        kind="token", name="w", scopes=frozenset({Scope.records_read}), units=frozenset(units[:2])
+    )
+    cases = [
+        (everyone, RecordFilters(), "asc"),
+        (everyone, RecordFilters(units=tuple(units[:2]), types=("to_trinh", "ke_hoach")), "desc"),
+        (everyone, RecordFilters(statuses=(Status.digitized, Status.failed)), "asc"),
+        (everyone, RecordFilters(issued_from=date(2021, 1, 1), issued_to=date(2023, 6, 30)), "asc"),
+        (everyone, RecordFilters(updated_since=datetime(2024, 1, 1, 0, 5, tzinfo=UTC)), "desc"),
+        (ward, RecordFilters(), "asc"),
+        (ward, RecordFilters(units=(units[2],)), "asc"),
+        (Principal(kind="token", name="n", scopes=frozenset()), RecordFilters(), "asc"),
+    ]
+    reads = AsyncReads(svc.engine)
+    try:
+        for principal, filters, order in cases:
+            cursor: str | None = None
+            while True:
+                with unit_of_work(svc.sessions) as session:
+                    threaded = list_records_json(
+                        session, principal, filters, order=order, limit=4, cursor=cursor
+                    )
+                from_loop = asyncio.run(
+                    list_page_json(reads, principal, filters, order=order, limit=4, cursor=cursor)
+                )
+                assert from_loop == threaded
+                cursor = json.loads(threaded)["next_cursor"]
+                if cursor is None:
+                    break
+    finally:
+        reads.close()
