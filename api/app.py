@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,12 @@ from store.read_log import flush_all
 
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # What importing and starting made (~200,000 objects: the framework, the models, the
+    # routes) lives as long as the process. Left to the cyclic garbage collector, each full
+    # collection walked it all: a pause of ~150 ms of the API process every few seconds under
+    # load, felt by every request in flight (most of the slowest 5 %). Frozen, it is left out.
+    gc.collect()
+    gc.freeze()
     yield
     flush_all()  # the audit lines of the last reads, before the process goes
 
