@@ -37,7 +37,7 @@ from store.records import RECORD_ROWS, split_record_rows
 log = logging.getLogger(__name__)
 
 #: connections kept per process (a process serves its requests one event loop at a time)
-MAX_CONNECTIONS = 8
+MAX_CONNECTIONS = 16
 
 Rows = tuple[Any, list[Any]]
 

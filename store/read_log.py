@@ -18,6 +18,7 @@ Changes (corrections, uploads, users) are audited in their own transaction, not 
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -39,6 +40,7 @@ MAX_PENDING = 200_000
 
 _INSERT = insert(AuditRow.__table__)
 _RELAXED = text("SET LOCAL synchronous_commit = off")
+_COPY = "COPY audit_log (at, actor, action, document_id, detail) FROM STDIN"
 _all: weakref.WeakSet[ReadLog] = weakref.WeakSet()
 
 
@@ -144,9 +146,25 @@ class ReadLog:
 
     def _write(self, lines: list[dict[str, Any]]) -> None:
         with self._engine.begin() as conn:
-            if self._relaxed:
-                conn.execute(_RELAXED)
-            conn.execute(_INSERT, lines)
+            if not self._relaxed:
+                conn.execute(_INSERT, lines)
+                return
+            conn.execute(_RELAXED)
+            # COPY, formatted by psycopg in C: the thread holds the interpreter a fraction of
+            # what an INSERT per line did, and the API's requests wait on it less
+            # (~25 µs a line through executemany stalled every request in flight each flush)
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy(_COPY) as copy:
+                for line in lines:
+                    copy.write_row(
+                        (
+                            line["at"],
+                            line["actor"],
+                            line["action"],
+                            line["document_id"],
+                            None if line["detail"] is None else json.dumps(line["detail"]),
+                        )
+                    )
 
     def _forget_after_fork(self) -> None:
         """In a forked child: the parent writes the lines it noted; the child starts empty
