@@ -105,20 +105,21 @@ class AsyncReads:
                         return None
                     self._open += 1
             if conn is None:
-                try:
-                    return await self._connect()
-                except BaseException:
-                    with self._lock:
-                        self._open -= 1
-                    raise
+                return await self._connect()
             if _usable(conn):
                 return conn
             self._discard(conn)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        conn = await psycopg.AsyncConnection.connect(
-            self._conninfo, autocommit=True, row_factory=namedtuple_row
-        )
+        """A new connection, counted in `_open` by the caller (and uncounted if it fails)."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, row_factory=namedtuple_row
+            )
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+            raise
         set_json_loads(pydantic_core.from_json, conn)  # as `store.db` parses JSON columns
         return conn
 
@@ -160,7 +161,9 @@ class AsyncReads:
         except psycopg.OperationalError:
             self._discard(conn)
             log.warning("a kept database connection failed; reading on a new one")
-            conn = await self._connect_counted()
+            with self._lock:
+                self._open += 1
+            conn = await self._connect()
             try:
                 rows = await (await conn.execute(sql, params)).fetchall()
             except BaseException:
@@ -171,16 +174,6 @@ class AsyncReads:
             raise
         self._give_back(conn)
         return rows
-
-    async def _connect_counted(self) -> psycopg.AsyncConnection[Any]:
-        with self._lock:
-            self._open += 1
-        try:
-            return await self._connect()
-        except BaseException:
-            with self._lock:
-                self._open -= 1
-            raise
 
     def _fetch_in_thread(self, stmt: Executable, values: dict[str, Any]) -> Sequence[Any]:
         with reading(self._engine) as conn:

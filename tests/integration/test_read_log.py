@@ -29,6 +29,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def held_log(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReadLog]:
+    """A read log whose thread would wait a minute: only the test writes its lines."""
+    monkeypatch.setattr(read_log_module, "INTERVAL", 60.0)
+    log = ReadLog(engine)
+    yield log
+    log.close()
+
+
 def _lines(engine: Engine) -> list[tuple[str, str | None, dict | None]]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -63,11 +72,8 @@ def test_lines_are_written_a_moment_later_in_order_with_the_time_of_the_read(
         log.close()
 
 
-def test_close_writes_what_waits_and_later_lines_at_once(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(read_log_module, "INTERVAL", 60.0)  # the thread would wait a minute
-    log = ReadLog(engine)
+def test_close_writes_what_waits_and_later_lines_at_once(engine: Engine, held_log: ReadLog) -> None:
+    log = held_log
     log.note("token:a", "record.read", document_id="one")
     log.note("token:a", "record.read", document_id="two")
     assert _lines(engine) == []
@@ -78,47 +84,37 @@ def test_close_writes_what_waits_and_later_lines_at_once(
 
 
 def test_a_refused_write_keeps_the_lines_for_the_next_try(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, held_log: ReadLog
 ) -> None:
-    monkeypatch.setattr(read_log_module, "INTERVAL", 60.0)
-    log = ReadLog(engine)
+    held_log.note("token:a", "record.read", document_id="first")
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_log RENAME TO audit_log_away"))
     try:
-        log.note("token:a", "record.read", document_id="first")
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE audit_log RENAME TO audit_log_away"))
-        try:
-            log.note("token:a", "record.read", document_id="second")
-            with pytest.raises(Exception, match="audit_log"):
-                log.flush()
-            assert log.pending() == 2
-        finally:
-            with engine.begin() as conn:
-                conn.execute(text("ALTER TABLE audit_log_away RENAME TO audit_log"))
-        log.note("token:a", "record.read", document_id="third")
-        log.flush()
-        assert [doc for _, doc, _ in _lines(engine)] == ["first", "second", "third"]
+        held_log.note("token:a", "record.read", document_id="second")
+        with pytest.raises(Exception, match="audit_log"):
+            held_log.flush()
+        assert held_log.pending() == 2
     finally:
-        log.close()
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_log_away RENAME TO audit_log"))
+    held_log.note("token:a", "record.read", document_id="third")
+    held_log.flush()
+    assert [doc for _, doc, _ in _lines(engine)] == ["first", "second", "third"]
 
 
 def test_a_forked_child_does_not_write_its_parents_lines_again(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, held_log: ReadLog
 ) -> None:
-    monkeypatch.setattr(read_log_module, "INTERVAL", 60.0)
-    log = ReadLog(engine)
-    try:
-        log.note("token:a", "record.read", document_id="parent")
-        pid = os.fork()
-        if pid == 0:  # the child: what the parent noted is not its to write
-            code = 0 if log.pending() == 0 else 1
-            read_log_module.flush_all()
-            os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-        log.flush()
-        assert [doc for _, doc, _ in _lines(engine)] == ["parent"]
-    finally:
-        log.close()
+    held_log.note("token:a", "record.read", document_id="parent")
+    pid = os.fork()
+    if pid == 0:  # the child: what the parent noted is not its to write
+        code = 0 if held_log.pending() == 0 else 1
+        read_log_module.flush_all()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    held_log.flush()
+    assert [doc for _, doc, _ in _lines(engine)] == ["parent"]
 
 
 def test_the_application_writes_the_last_reads_when_it_stops(
