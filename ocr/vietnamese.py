@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from schemas.vocab import document_types
+
 #: the twelve vowels and their five tone marks (grave, hook, tilde, acute, dot below)
 VOWELS = "aăâeêioôơuưy"
 TONES = ("\u0300", "\u0309", "\u0303", "\u0301", "\u0323")
@@ -143,15 +145,21 @@ def _fits(onset: str, rhyme: str) -> bool:
 # --- Tokens that are words but not syllables ---------------------------------------------------
 
 #: abbreviations of administrative and legal documents (folded, upper case): issuing bodies,
-#: document types in number-symbols (12/2024/NĐ-CP), titles in signature blocks (KT., TM.)
+#: titles in signature blocks (KT., TM.), and those of document types (12/2024/NĐ-CP), which
+#: come from the project's vocabulary
 _ABBREVIATION_WORDS = """
-    UBND HDND QD KH TTG CP ND QH TT NQ TTLT TTR UBTVQH TW BCH BCT CT CV TB BC HD TM KT TL
+    UBND HDND TTG QH TTLT UBTVQH TW BCH BCT CV TM KT TL
     PCT VP VPCP TTCP TAND TANDTC VKSND VKSNDTC MTTQ UBMTTQ DCS DCSVN CHXHCN CHXHCNVN
     CHDCND XHCN VN VND USD EUR TP TX BTC BYT BXD BGDDT BGTVT BTNMT BTP BNV BCA BQP BKHCN
     BKHDT BLDTBXH BVHTTDL BTTTT BNNPTNT BNG NHNN KBNN NSNN ODA QCVN TCVN ISO HS NS KHCN GDDT
     THCS THPT BHXH BHYT BHTN TNHH CTCP GCN QSDD CNTT TNCN GTGT HTX PCCC ATTP PDF HCM
 """
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split()) | frozenset(
+    fold(part).upper()
+    for kind in document_types().values()
+    if kind.abbreviation
+    for part in kind.abbreviation.split("-")
+)
 #: units and symbols of measure, lower case
 _UNIT_WORDS = "km kg cm mm ha kw kwh mw mwh kv ml mg hz ppm dpi gb mb kb"
 _UNITS = frozenset(_UNIT_WORDS.split())

@@ -47,7 +47,6 @@ from pydantic import TypeAdapter
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Connection,
     Date,
     Integer,
     Row,
@@ -160,7 +159,7 @@ def _filter_clauses(
 
 
 def list_records(
-    db: Session | Connection,
+    session: Session,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -170,12 +169,12 @@ def list_records(
     cursor: str | None = None,
 ) -> RecordList:
     """One page of the records `principal` may see; with `q`, of those matching it."""
-    page = _page(db, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
+    page = _page(session, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
     return _PAGE.validate_python(page)
 
 
 def list_records_json(
-    db: Session | Connection,
+    session: Session,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -186,7 +185,7 @@ def list_records_json(
 ) -> bytes:
     """`list_records` as the JSON of `RecordList`, validated and serialized in one pass each
     (no model object per record: for an API answer, that was most of the cost)."""
-    page = _page(db, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
+    page = _page(session, principal, filters, q=q, order=order, limit=limit, cursor=cursor)
     return _PAGE.dump_json(_PAGE.validate_python(page))
 
 
@@ -202,14 +201,13 @@ async def list_page_json(
     """A list page without `q`, as `list_records_json` gives it, read from the event loop
     (`store.async_reads`: lists are the API's most frequent call after the record)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    fingerprint = _fingerprint("list", filters.key(), order)
-    stmt, values = _list_query(principal, filters, order, limit, _decode(cursor, "l", fingerprint))
+    stmt, values, fingerprint = _list_query(principal, filters, order, limit, cursor)
     page = _list_page(await reads.fetch(stmt, values), limit, fingerprint)
     return _PAGE.dump_json(_PAGE.validate_python(page))
 
 
 def _page(
-    db: Session | Connection,
+    session: Session,
     principal: Principal,
     filters: RecordFilters,
     *,
@@ -225,14 +223,10 @@ def _page(
         if query is None:  # only punctuation: nothing can match
             _decode(cursor, "s", fingerprint)
             return {"items": [], "next_cursor": None}
-        if not isinstance(db, Session):
-            raise TypeError("a search needs a session: its planner settings live in a transaction")
         where = [visible_to(principal), *filters.clauses()]
-        return _search(db, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
-    fingerprint = _fingerprint("list", filters.key(), order)
-    conn = db.connection() if isinstance(db, Session) else db
-    stmt, values = _list_query(principal, filters, order, limit, _decode(cursor, "l", fingerprint))
-    return _list_page(conn.execute(stmt, values).all(), limit, fingerprint)
+        return _search(session, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
+    stmt, values, fingerprint = _list_query(principal, filters, order, limit, cursor)
+    return _list_page(session.connection().execute(stmt, values).all(), limit, fingerprint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,18 +278,21 @@ def _list_query(
     filters: RecordFilters,
     order: Order,
     limit: int,
-    cursor: dict[str, Any] | None,
-) -> tuple[Select[Any], dict[str, Any]]:
-    """The statement of a list page (one more row than `limit`) and its values."""
+    cursor: str | None,
+) -> tuple[Select[Any], dict[str, Any], str]:
+    """The statement of a list page (one more row than `limit`), its values, and the
+    fingerprint its cursors carry."""
+    fingerprint = _fingerprint("list", filters.key(), order)
+    after = _decode(cursor, "l", fingerprint)
     visible, values = visibility(principal)
     given = filters.parameters()
-    stmt = _list_statement(visible, frozenset(given), order, cursor is not None)
+    stmt = _list_statement(visible, frozenset(given), order, after is not None)
     values.update(given)
     values["page_size"] = limit + 1
-    if cursor is not None:
-        values["after_updated"] = cursor["u"]
-        values["after_id"] = cursor["i"]
-    return stmt, values
+    if after is not None:
+        values["after_updated"] = after["u"]
+        values["after_id"] = after["i"]
+    return stmt, values, fingerprint
 
 
 def _list_page(rows: Sequence[Any], limit: int, fingerprint: str) -> Page:
