@@ -6,24 +6,20 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api.auth import RecordsReader
 from api.deps import ServicesDep
-from schemas.auth import Principal
 from schemas.listing import RecordList
 from schemas.record import Status
 from schemas.vocab import document_types
-from store import unit_of_work
 from store.listing import (
     MAX_LIMIT,
     InvalidCursor,
     RecordFilters,
     list_page_json,
-    list_records_json,
+    search_page_json,
 )
 from store.search import MAX_QUERY_CHARS
-from worker.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -104,11 +100,11 @@ async def list_records_route(
         updated_since=updated_since,
     )
     try:
-        if q:  # a search sets planner options for its statements: in a transaction, in a thread
-            body = await run_in_threadpool(
-                _search_json, svc, principal, filters, q, order, limit, cursor
+        if q and q.strip():  # (blank: the list)
+            body = await search_page_json(
+                svc.async_search, principal, filters, q, limit=limit, cursor=cursor
             )
-        else:  # a list page is one statement, sent from the event loop
+        else:
             body = await list_page_json(
                 svc.async_reads, principal, filters, order=order, limit=limit, cursor=cursor
             )
@@ -117,18 +113,3 @@ async def list_records_route(
     # validated against RecordList already (which the OpenAPI document declares): FastAPI
     # need not validate and serialize it again
     return Response(body, media_type="application/json")
-
-
-def _search_json(
-    svc: Services,
-    principal: Principal,
-    filters: RecordFilters,
-    q: str,
-    order: Literal["asc", "desc"],
-    limit: int,
-    cursor: str | None,
-) -> bytes:
-    with unit_of_work(svc.sessions) as session:
-        return list_records_json(
-            session, principal, filters, q=q, order=order, limit=limit, cursor=cursor
-        )

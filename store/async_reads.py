@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import select
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import psycopg
@@ -33,6 +33,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from store.db import planner_options, reading
 from store.records import RECORD_ROWS, split_record_rows
+from store.steps import Steps, database_of, one_read, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,26 @@ log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 16
 
 Rows = tuple[Any, list[Any]]
+T = TypeVar("T")
 
 
 class AsyncReads:
-    """`record_rows` as a coroutine: from the event loop on PostgreSQL, else in a thread."""
+    """Reads as coroutines: from the event loop on PostgreSQL, else in a thread.
 
-    def __init__(self, engine: Engine, size: int = MAX_CONNECTIONS) -> None:
+    `settings` are given to every connection (PostgreSQL settings, as `-c name=value`); the
+    threaded path sets them in its transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        size: int = MAX_CONNECTIONS,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
         self._engine = engine
         self._size = size
-        self._native = engine.dialect.name == "postgresql"
+        self._settings = dict(settings or {})
+        self.database = database_of(engine)
+        self._native = self.database.postgres
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._open = 0
         self._lock = threading.Lock()
@@ -64,7 +76,13 @@ class AsyncReads:
                 dbname=url.database,
                 **{k: v for k, v in url.query.items() if k != "options"},
                 # the session's time zone UTC: timestamps come back as UTC, as the ORM's
-                options=planner_options(url.query.get("options")) + " -c timezone=UTC",
+                options=" ".join(
+                    [
+                        planner_options(url.query.get("options")),
+                        "-c timezone=UTC",
+                        *(f"-c {name}={value}" for name, value in self._settings.items()),
+                    ]
+                ),
             )
         self._compiled: dict[Executable, SQLCompiler] = {}
 
@@ -75,12 +93,37 @@ class AsyncReads:
     async def fetch(self, stmt: Executable, values: dict[str, Any]) -> Sequence[Any]:
         """The rows of `stmt` with `values` as its parameters, read in autocommit (as
         `store.reading`). `stmt` is one built once and reused: it is compiled once."""
-        if self._native:
-            conn = await self._take()
-            if conn is not None:
-                sql, params = self._expanded(stmt, values)
-                return await self._fetch(conn, sql, params)
-        return await anyio.to_thread.run_sync(self._fetch_in_thread, stmt, values)
+        return await self.run(one_read(stmt, values))
+
+    async def run(self, steps: Steps[T]) -> T:
+        """Run `steps` (`store.steps`) on one connection of this set, each statement in
+        autocommit; in a thread when none is free (there, with settings, in a transaction)."""
+        conn = await self._take() if self._native else None
+        if conn is None:
+            return await anyio.to_thread.run_sync(self._run_in_thread, steps)
+        try:
+            read = next(steps)
+            while True:
+                sql, params = self._expanded(read.stmt, read.values)
+                try:
+                    rows = await (await conn.execute(sql, params)).fetchall()
+                except psycopg.OperationalError:
+                    if not conn.broken:  # the statement failed, not the connection
+                        raise
+                    # a kept connection the server dropped: once more on a new one
+                    self._discard(conn)
+                    conn = None
+                    log.warning("a kept database connection failed; reading on a new one")
+                    with self._lock:
+                        self._open += 1
+                    conn = await self._connect()
+                    rows = await (await conn.execute(sql, params)).fetchall()
+                read = steps.send(rows)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        finally:
+            if conn is not None:  # kept when still usable (the steps may have failed, not it)
+                self._give_back(conn)
 
     def close(self) -> None:
         """Close the idle connections (those in use are closed when given back)."""
@@ -152,32 +195,12 @@ class AsyncReads:
         state = compiled.construct_expanded_state(values)
         return state.statement, dict(state.parameters)
 
-    async def _fetch(
-        self, conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]
-    ) -> list[Any]:
-        """The rows of `sql`; a reused connection that fails is replaced once."""
-        try:
-            rows = await (await conn.execute(sql, params)).fetchall()
-        except psycopg.OperationalError:
-            self._discard(conn)
-            log.warning("a kept database connection failed; reading on a new one")
-            with self._lock:
-                self._open += 1
-            conn = await self._connect()
-            try:
-                rows = await (await conn.execute(sql, params)).fetchall()
-            except BaseException:
-                self._discard(conn)
-                raise
-        except BaseException:
-            self._discard(conn)
-            raise
-        self._give_back(conn)
-        return rows
-
-    def _fetch_in_thread(self, stmt: Executable, values: dict[str, Any]) -> Sequence[Any]:
+    def _run_in_thread(self, steps: Steps[T]) -> T:
+        if self._settings:  # settings of a transaction: in one
+            with self._engine.begin() as conn:
+                return run_steps(conn, steps, self._settings)
         with reading(self._engine) as conn:
-            return conn.execute(stmt, values).all()
+            return run_steps(conn, steps)
 
 
 def _usable(conn: psycopg.AsyncConnection[Any]) -> bool:

@@ -1,6 +1,6 @@
 """The record list behind `GET /api/v1/records`: filters, keyset pagination, and search.
 
-Only the records the caller may see are ever read (`store.visibility.visible_to` is part of
+Only the records the caller may see are ever read (`store.visibility` is part of
 every query), so pages are full and nothing about hidden records leaks, snippets included.
 
 **The list without `q`** is in the order of the records' last change, `(updated_at, id)`
@@ -45,7 +45,6 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Date,
     Integer,
@@ -65,14 +64,17 @@ from store.async_reads import AsyncReads
 from store.models import DocumentRow, PageRow, UTCDateTime
 from store.records import error_of
 from store.search import (
+    SEARCH_SETTINGS,
     SNIPPET_PAGES,
     SearchQuery,
-    among,
+    Where,
+    ids_in,
     parse_query,
     ranked_block,
     snippets,
 )
-from store.visibility import VisibilityShape, visibility, visibility_clause, visible_to
+from store.steps import Database, Read, Steps, database_of, run_steps
+from store.visibility import VisibilityShape, visibility, visibility_clause
 
 Order = Literal["asc", "desc"]
 MAX_LIMIT = 200
@@ -112,11 +114,6 @@ class RecordFilters:
         }
         return {name: value for name, value in values.items() if value not in (None, [])}
 
-    def clauses(self) -> list[ColumnElement[bool]]:
-        """The filters as WHERE clauses with their values in them."""
-        values = self.parameters()
-        return list(_filter_clauses(frozenset(values), values))
-
     def key(self) -> list[Any]:
         return [
             sorted(self.units),
@@ -131,30 +128,19 @@ class RecordFilters:
 @cache
 def filter_clauses(names: frozenset[str]) -> tuple[ColumnElement[bool], ...]:
     """The clauses of the filters `names`, their values as parameters of the same names."""
-    return _filter_clauses(names, None)
-
-
-def _filter_clauses(
-    names: frozenset[str], values: dict[str, Any] | None
-) -> tuple[ColumnElement[bool], ...]:
-    def param(name: str, **kw: Any) -> BindParameter[Any]:
-        if values is None:
-            return bindparam(name, **kw)
-        return bindparam(name, values[name], unique=True, **kw)
-
     out: list[ColumnElement[bool]] = []
     if "units" in names:
-        out.append(DocumentRow.unit_code.in_(param("units", expanding=True)))
+        out.append(DocumentRow.unit_code.in_(bindparam("units", expanding=True)))
     if "types" in names:
-        out.append(DocumentRow.doc_type.in_(param("types", expanding=True)))
+        out.append(DocumentRow.doc_type.in_(bindparam("types", expanding=True)))
     if "statuses" in names:
-        out.append(DocumentRow.status.in_(param("statuses", expanding=True)))
+        out.append(DocumentRow.status.in_(bindparam("statuses", expanding=True)))
     if "issued_from" in names:
-        out.append(DocumentRow.issued_on >= param("issued_from", type_=Date()))
+        out.append(DocumentRow.issued_on >= bindparam("issued_from", type_=Date()))
     if "issued_to" in names:
-        out.append(DocumentRow.issued_on <= param("issued_to", type_=Date()))
+        out.append(DocumentRow.issued_on <= bindparam("issued_to", type_=Date()))
     if "updated_since" in names:
-        out.append(DocumentRow.updated_at >= param("updated_since", type_=UTCDateTime()))
+        out.append(DocumentRow.updated_at >= bindparam("updated_since", type_=UTCDateTime()))
     return tuple(out)
 
 
@@ -218,15 +204,29 @@ def _page(
 ) -> Page:
     limit = max(1, min(limit, MAX_LIMIT))
     if q is not None and q.strip():
-        query = parse_query(q)
-        fingerprint = _fingerprint("search", filters.key(), query)
-        if query is None:  # only punctuation: nothing can match
-            _decode(cursor, "s", fingerprint)
-            return {"items": [], "next_cursor": None}
-        where = [visible_to(principal), *filters.clauses()]
-        return _search(session, query, where, limit, _decode(cursor, "s", fingerprint), fingerprint)
+        steps = _search_steps(
+            database_of(session.get_bind().engine), principal, filters, q, limit, cursor
+        )
+        return run_steps(session.connection(), steps, SEARCH_SETTINGS)
     stmt, values, fingerprint = _list_query(principal, filters, order, limit, cursor)
     return _list_page(session.connection().execute(stmt, values).all(), limit, fingerprint)
+
+
+async def search_page_json(
+    reads: AsyncReads,
+    principal: Principal,
+    filters: RecordFilters,
+    q: str,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> bytes:
+    """A page of a search, as `list_records_json` gives it, its statements sent from the event
+    loop (`reads` made with `store.search.SEARCH_SETTINGS`)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    steps = _search_steps(reads.database, principal, filters, q, limit, cursor)
+    page = await reads.run(steps)
+    return _PAGE.dump_json(_PAGE.validate_python(page))
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,20 +308,30 @@ def _list_page(rows: Sequence[Any], limit: int, fingerprint: str) -> Page:
     return {"items": [_item(doc) for doc in rows], "next_cursor": next_cursor}
 
 
-def _search(
-    session: Session,
-    query: SearchQuery,
-    where: list[ColumnElement[bool]],
+def _search_steps(
+    db: Database,
+    principal: Principal,
+    filters: RecordFilters,
+    q: str,
     limit: int,
-    cursor: dict[str, Any] | None,
-    fingerprint: str,
-) -> Page:
-    hi: str | None = cursor["h"] if cursor else None
-    after: tuple[int, str] | None = (cursor["t"], cursor["i"]) if cursor else None
+    cursor: str | None,
+) -> Steps[Page]:
+    """A page of the search `q`, as steps (`store.steps`)."""
+    query = parse_query(q)
+    fingerprint = _fingerprint("search", filters.key(), query)
+    position = _decode(cursor, "s", fingerprint)
+    if query is None:  # only punctuation: nothing can match
+        return {"items": [], "next_cursor": None}
+    visible, values = visibility(principal)
+    given = filters.parameters()
+    values.update(given)
+    where = Where((visibility_clause(visible), *filter_clauses(frozenset(given))), values)
+    hi: str | None = position["h"] if position else None
+    after: tuple[int, str] | None = (position["t"], position["i"]) if position else None
     picked: list[tuple[str, int, str]] = []  # (block bound, tier, id)
     more = False
     while True:
-        block = ranked_block(session, query, where, hi)
+        block = yield from ranked_block(db, query, where, hi)
         if not block.members:
             break
         if hi is None:
@@ -342,19 +352,16 @@ def _search(
     if more:
         bound, tier, last = picked[-1]
         next_cursor = _encode({"k": "s", "h": bound, "t": tier, "i": last, "f": fingerprint})
-    # the rule again: under READ COMMITTED a record may have changed since it was picked
-    conn = session.connection()  # plain rows, no ORM
+    if not picked:
+        return {"items": [], "next_cursor": next_cursor}
+    # the rule again: a record may have changed since it was picked
     picked_ids = [p[2] for p in picked]
-    where_picked = [among(session, DocumentRow.id, picked_ids), *where]
-    docs = {d[0]: d for d in conn.execute(select(*_ITEM_COLUMNS).where(*where_picked)).all()}
+    rows = yield Read(_picked_rows(db.postgres, where.clauses), {**values, "ids": picked_ids})
+    docs = {d[0]: d for d in rows}
     ids = [i for i in picked_ids if i in docs]
     pages: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
     if ids:
-        for doc_id, number, page_text in conn.execute(
-            select(PageRow.document_id, PageRow.number, PageRow.text)
-            .where(among(session, PageRow.document_id, ids), PageRow.number <= SNIPPET_PAGES)
-            .order_by(PageRow.document_id, PageRow.number)
-        ).all():
+        for doc_id, number, page_text in (yield Read(_picked_pages(db.postgres), {"ids": ids})):
             pages[doc_id].append((number, page_text))
     items = []
     for doc_id in ids:
@@ -363,6 +370,22 @@ def _search(
         item["snippets"] = [{"page": s.page, "text": s.html} for s in found]
         items.append(item)
     return {"items": items, "next_cursor": next_cursor}
+
+
+@cache
+def _picked_rows(postgres: bool, clauses: tuple[ColumnElement[bool], ...]) -> Select[Any]:
+    """The list items of the records `ids` that `clauses` keep."""
+    return select(*_ITEM_COLUMNS).where(ids_in(postgres, DocumentRow.id), *clauses)
+
+
+@cache
+def _picked_pages(postgres: bool) -> Select[Any]:
+    """The pages snippets are looked for in, of the records `ids`, in order."""
+    return (
+        select(PageRow.document_id, PageRow.number, PageRow.text)
+        .where(ids_in(postgres, PageRow.document_id), PageRow.number <= SNIPPET_PAGES)
+        .order_by(PageRow.document_id, PageRow.number)
+    )
 
 
 def _item(doc: Row[Any]) -> dict[str, Any]:
@@ -439,4 +462,11 @@ def _id(value: Any) -> str:
     return value
 
 
-__all__: Sequence[str] = ["InvalidCursor", "RecordFilters", "list_records", "list_records_json"]
+__all__: Sequence[str] = [
+    "InvalidCursor",
+    "RecordFilters",
+    "list_page_json",
+    "list_records",
+    "list_records_json",
+    "search_page_json",
+]

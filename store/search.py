@@ -56,20 +56,20 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    Select,
     String,
     any_,
     bindparam,
     cast,
     column,
     delete,
-    literal,
     literal_column,
     select,
     table,
@@ -82,6 +82,7 @@ from sqlalchemy.sql.elements import True_
 
 from schemas.record import Status
 from store.models import DocumentRow, PageRow
+from store.steps import Database, Read, Steps
 
 #: statuses whose records have content to search
 SEARCHABLE = (Status.digitized.value, Status.needs_review.value)
@@ -503,9 +504,9 @@ def fts_exact_match(query: SearchQuery) -> str:
     return " AND ".join(f'exact : "{e}"' for e in query.exact)
 
 
-def _ts_match(tsvector: ColumnElement[Any], tsquery: str) -> ColumnElement[bool]:
-    """`tsvector @@ CAST(:tsquery AS tsquery)`, the query a bound value."""
-    return tsvector.op("@@", return_type=Boolean)(cast(literal(tsquery), TSQUERY))
+def _ts_match(tsvector: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
+    """`tsvector @@ CAST(:parameter AS tsquery)`: the query (a tsquery literal) a value."""
+    return tsvector.op("@@", return_type=Boolean)(cast(bindparam(parameter, type_=String), TSQUERY))
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,15 +539,6 @@ _FTS_INSERT = text(
 
 def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def among(session: Session, key: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
-    """`key IN ids`; on PostgreSQL `key = ANY(:ids)`, one array parameter, so the statement's
-    text does not change with the number of ids and the compiled forms (SQLAlchemy's,
-    psycopg's, the server's prepared plan) are reused instead of made again per search."""
-    if _is_pg(session):
-        return key == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
-    return key.in_(ids)
 
 
 def index_document(session: Session, document_id: str) -> None:
@@ -667,6 +659,27 @@ def reindex_all(session: Session, batch: int = 500) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Finding and ranking
+#
+# A search reads in several statements, each chosen from what the last returned: written as
+# steps (`store.steps`), run in a thread on a session's connection or from the event loop.
+# Statements are built once per shape (which clauses, which bounds) and take their values as
+# parameters, so SQLAlchemy, psycopg and PostgreSQL each reuse their compiled forms.
+
+#: settings a search's statements run with on PostgreSQL: in the transaction of a threaded
+#: search, or as the settings of the event loop's search connections. Sequential scans off:
+#: PostgreSQL's estimates leave out reading each tsvector, and a sequential scan over them is
+#: ruinous always; what a search runs besides (ranking bits, rows and pages by id) is read
+#: by index either way.
+SEARCH_SETTINGS = {"enable_seqscan": "off"}
+
+
+@dataclass(frozen=True, eq=False)
+class Where:
+    """What a search keeps to, as clauses on `documents` (the visibility rule, the filters)
+    made once per shape, with the values of their parameters."""
+
+    clauses: tuple[ColumnElement[bool], ...]
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -685,81 +698,115 @@ class Block:
     next_hi: str | None
 
 
-def ranked_block(
-    session: Session,
-    query: SearchQuery,
-    where: Sequence[ColumnElement[bool]],
-    hi: str | None,
-) -> Block:
-    """The newest `RANK_WINDOW` records matching `query` and `where` (clauses on
-    `documents`, the visibility rule among them) with ids up to `hi`, in ranked order.
-
-    On PostgreSQL, sequential scans stay off for the rest of the caller's transaction."""
-    ids = _candidates(session, query, where, hi, RANK_WINDOW + 1)
+def ranked_block(db: Database, query: SearchQuery, where: Where, hi: str | None) -> Steps[Block]:
+    """The newest `RANK_WINDOW` records matching `query` and `where` with ids up to `hi`, in
+    ranked order. On PostgreSQL, run with `SEARCH_SETTINGS`."""
+    ids = yield from _candidates(db, query, where, hi, RANK_WINDOW + 1)
     next_hi = ids[RANK_WINDOW] if len(ids) > RANK_WINDOW else None
     ids = ids[:RANK_WINDOW]
-    exact, meta = _bits(session, query, ids)
+    exact, meta = yield from _bits(db, query, ids)
     members = [Ranked(i, (0 if i in exact else 2) + (0 if i in meta else 1)) for i in ids]
     members.sort(key=lambda m: m.tier)  # stable: newest first within a tier
     return Block(members, next_hi)
 
 
+def ids_in(postgres: bool, key: ColumnElement[str]) -> ColumnElement[bool]:
+    """`key IN :ids`; on PostgreSQL `key = ANY(:ids)`, one array parameter, so the statement's
+    text does not change with the number of ids and the compiled forms (SQLAlchemy's,
+    psycopg's, the server's prepared plan) are reused instead of made again per search."""
+    if postgres:
+        return key == any_(bindparam("ids", type_=ARRAY(String)))
+    return key.in_(bindparam("ids", expanding=True))
+
+
 def _candidates(
-    session: Session,
-    query: SearchQuery,
-    where: Sequence[ColumnElement[bool]],
-    hi: str | None,
-    n: int,
-) -> list[str]:
+    db: Database, query: SearchQuery, where: Where, hi: str | None, n: int
+) -> Steps[list[str]]:
     """Ids of the newest `n` matches up to `hi`, newest first."""
-    where = [c for c in where if not isinstance(c, True_)]
-    if not _is_pg(session):
-        fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :m").bindparams(
-            m=fts_match(query)
-        )
-        stmt = (
-            select(DocumentRow.id)
-            .join(_LITE, _LITE.c.document_id == DocumentRow.id)
-            .where(_LITE.c.id.in_(fts.columns(column("rowid", Integer))), *where)
-        )
+    clauses = tuple(c for c in where.clauses if not isinstance(c, True_))
+    if not db.postgres:
+        values = {**where.values, "m": fts_match(query), "n": n}
         if hi is not None:
-            stmt = stmt.where(DocumentRow.id <= hi)
-        return session.scalars(stmt.order_by(DocumentRow.id.desc()).limit(n)).all()
+            values["top"] = hi
+        rows = yield Read(_lite_candidates(clauses, hi is not None), values)
+        return [r[0] for r in rows]
     # PostgreSQL's estimates leave out reading each tsvector, which is most of the cost:
     # walking the primary key (newest first) is cheap while matches are dense and ruinous
-    # when they are rare, and a sequential scan is ruinous always. So the plan is chosen
-    # here (`_slices`): slices of the newest records first, the rest (or everything, for
-    # rare words) by the GIN index, sorted on an expression the primary key cannot serve.
-    # Which way is taken never changes the result, only its cost.
-    key = _PG.c.document_id
-    unordered = literal_column("(search_docs.document_id || '')", String)
-    base = select(key).where(_ts_match(_PG.c.tsv, tsquery_literal(query)))
-    if where:  # the visibility rule and the filters; nothing to join for an unlimited caller
-        base = base.join(DocumentRow, DocumentRow.id == key).where(*where)
-    _plan_for_search(session)
+    # when they are rare. So the plan is chosen here (`_slices`): slices of the newest
+    # records first, the rest (or everything, for rare words) by the GIN index, sorted on an
+    # expression the primary key cannot serve. Which way is taken never changes the result,
+    # only its cost.
+    values = {**where.values, "tsq": tsquery_literal(query)}
     ids: list[str] = []
     top = hi  # inclusive upper bound of what is left to look at
-    for size, walk in _slices(session, query, n):
-        floor = _floor(session, hi, size)
+    for size, walk in (yield from _slices(db, query, n)):
+        floor = yield from _floor(db, hi, size)
         if floor is not None and top is not None and floor >= top:
             continue  # (floors a few seconds apart in age) nothing new in this slice
-        sliced = base if top is None else base.where(key <= top)
-        if floor is not None:
-            sliced = sliced.where(key > floor)
         # dense: down the primary key until the block is full; sparse: the slice's
         # matches from the GIN index and the key's range together, then sorted
-        order = key.desc() if walk else unordered.desc()
-        ids.extend(session.scalars(sliced.order_by(order).limit(n - len(ids))).all())
+        stmt = _pg_slice(clauses, top is not None, floor is not None, walk)
+        rows = yield Read(stmt, {**values, "top": top, "floor": floor, "n": n - len(ids)})
+        ids.extend(r[0] for r in rows)
         if floor is None or len(ids) >= n:  # the slice held every record, or enough
             return ids
         top = floor
     if len(ids) < n:
-        rest = base if top is None else base.where(unordered <= top)
-        ids.extend(session.scalars(rest.order_by(unordered.desc()).limit(n - len(ids))).all())
+        rows = yield Read(
+            _pg_rest(clauses, top is not None), {**values, "top": top, "n": n - len(ids)}
+        )
+        ids.extend(r[0] for r in rows)
     return ids
 
 
-def _slices(session: Session, query: SearchQuery, n: int) -> list[tuple[int, bool]]:
+#: the key as an expression the primary key's index cannot serve (see `_candidates`)
+_unordered = literal_column("(search_docs.document_id || '')", String)
+
+
+def _pg_matches(clauses: tuple[ColumnElement[bool], ...]) -> Select[Any]:
+    key = _PG.c.document_id
+    stmt = select(key).where(_ts_match(_PG.c.tsv, "tsq"))
+    if clauses:  # the visibility rule and the filters; nothing to join for an unlimited caller
+        stmt = stmt.join(DocumentRow, DocumentRow.id == key).where(*clauses)
+    return stmt
+
+
+@cache
+def _pg_slice(
+    clauses: tuple[ColumnElement[bool], ...], below_top: bool, above_floor: bool, walk: bool
+) -> Select[Any]:
+    key = _PG.c.document_id
+    stmt = _pg_matches(clauses)
+    if below_top:
+        stmt = stmt.where(key <= bindparam("top", type_=String))
+    if above_floor:
+        stmt = stmt.where(key > bindparam("floor", type_=String))
+    order = key.desc() if walk else _unordered.desc()
+    return stmt.order_by(order).limit(bindparam("n", type_=Integer))
+
+
+@cache
+def _pg_rest(clauses: tuple[ColumnElement[bool], ...], below_top: bool) -> Select[Any]:
+    stmt = _pg_matches(clauses)
+    if below_top:
+        stmt = stmt.where(_unordered <= bindparam("top", type_=String))
+    return stmt.order_by(_unordered.desc()).limit(bindparam("n", type_=Integer))
+
+
+@cache
+def _lite_candidates(clauses: tuple[ColumnElement[bool], ...], below_top: bool) -> Select[Any]:
+    fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :m")
+    stmt = (
+        select(DocumentRow.id)
+        .join(_LITE, _LITE.c.document_id == DocumentRow.id)
+        .where(_LITE.c.id.in_(fts.columns(column("rowid", Integer))), *clauses)
+    )
+    if below_top:
+        stmt = stmt.where(DocumentRow.id <= bindparam("top", type_=String))
+    return stmt.order_by(DocumentRow.id.desc()).limit(bindparam("n", type_=Integer))
+
+
+def _slices(db: Database, query: SearchQuery, n: int) -> Steps[list[tuple[int, bool]]]:
     """How many of the newest records (below the bound) to look at before the GIN index
     takes the rest, and whether to walk them by primary key.
 
@@ -769,7 +816,7 @@ def _slices(session: Session, query: SearchQuery, n: int) -> list[tuple[int, boo
     walked (a walk reads the tsvector of every record it passes, 3,000 of them for a rare
     phrase like `kh-ubnd`) but read through the GIN index within the slice's key range, so
     only the slice's matches are read."""
-    density = _density(session, query)
+    density = yield from _density(db, query)
     wide = RECENT_SLICE * WIDE_SLICE_FACTOR
     if density * RECENT_SLICE >= n:
         return [(RECENT_SLICE, True), (wide, False)]
@@ -785,85 +832,81 @@ _FLOORS: dict[tuple[str, int], tuple[float, str | None]] = {}
 _STATS_SECONDS = 300.0
 _FLOOR_SECONDS = 10.0
 
+_LEXEME_STATS = text(
+    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = 'search_docs' AND attname = 'tsv'"
+)
+_FLOOR_ANY = (
+    select(_PG.c.document_id)
+    .order_by(_PG.c.document_id.desc())
+    .offset(bindparam("size", type_=Integer))
+    .limit(bindparam("one", type_=Integer))
+)
+_FLOOR_BELOW = _FLOOR_ANY.where(_PG.c.document_id <= bindparam("hi", type_=String))
 
-def _density(session: Session, query: SearchQuery) -> float:
+
+def _density(db: Database, query: SearchQuery) -> Steps[float]:
     """At most how many records in one match `query`: as many as contain its rarest word
     (ANALYZE statistics; 1 when unknown)."""
-    url = str(session.get_bind().engine.url)
-    cached = _FREQUENCIES.get(url)
+    cached = _FREQUENCIES.get(db.key)
     if cached is None or time.monotonic() - cached[0] > _STATS_SECONDS:
-        row = session.execute(
-            text(
-                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
-                " WHERE schemaname = current_schema() AND tablename = 'search_docs'"
-                " AND attname = 'tsv'"
-            )
-        ).first()
-        if row is None or not row[0]:
+        rows = yield Read(_LEXEME_STATS, {})
+        if not rows or not rows[0][0]:
             cached = (time.monotonic(), {}, 1.0)
         else:
-            freqs = dict(zip(row[0], row[1], strict=False))
+            freqs = dict(zip(rows[0][0], rows[0][1], strict=False))
             cached = (time.monotonic(), freqs, min(freqs.values()))
-        _FREQUENCIES[url] = cached
+        _FREQUENCIES[db.key] = cached
     _, freqs, others = cached
     return min(freqs.get(w, others) for w in query.words)
 
 
-def _floor(session: Session, hi: str | None, size: int) -> str | None:
+def _floor(db: Database, hi: str | None, size: int) -> Steps[str | None]:
     """The id just below the newest `size` records up to `hi` (None: fewer records).
 
     Only where the work is split depends on it, so for the first block (`hi` None) a value a
     few seconds old does as well."""
-    stmt = select(_PG.c.document_id).order_by(_PG.c.document_id.desc())
     if hi is not None:
-        return session.scalar(stmt.where(_PG.c.document_id <= hi).offset(size).limit(1))
-    key = (str(session.get_bind().engine.url), size)
+        rows = yield Read(_FLOOR_BELOW, {"hi": hi, "size": size, "one": 1})
+        return rows[0][0] if rows else None
+    key = (db.key, size)
     cached = _FLOORS.get(key)
     if cached is None or time.monotonic() - cached[0] > _FLOOR_SECONDS:
-        cached = (time.monotonic(), session.scalar(stmt.offset(size).limit(1)))
+        rows = yield Read(_FLOOR_ANY, {"size": size, "one": 1})
+        cached = (time.monotonic(), rows[0][0] if rows else None)
         _FLOORS[key] = cached
     return cached[1]
 
 
-_PLANNED = "sohoa_search_planner"
+@cache
+def _pg_bits(exact: bool) -> Select[Any]:
+    exact_sql = _ts_match(_PG.c.exact, "exact_tsq") if exact else true()
+    meta_sql = _ts_match(_PG.c.meta, "tsq")
+    return select(_PG.c.document_id, exact_sql, meta_sql).where(ids_in(True, _PG.c.document_id))
 
 
-def _plan_for_search(session: Session) -> None:
-    """No sequential scans for the rest of this transaction: set once per transaction.
-    (Plans made for the actual values, which a search needs as a list does, are every
-    connection's setting: `store.db.PLANNER_SETTINGS`.) What a search runs after it in the
-    transaction (ranking bits, rows and pages by id) is read by index either way."""
-    transaction = session.get_transaction()
-    if transaction is None or session.info.get(_PLANNED) is transaction:
-        return
-    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
-    session.info[_PLANNED] = transaction
+_LITE_BITS = text(
+    "SELECT s.document_id FROM search_docs s WHERE s.document_id IN :ids AND s.id IN "
+    "(SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
+).bindparams(bindparam("ids", expanding=True))
 
 
-def _bits(session: Session, query: SearchQuery, ids: list[str]) -> tuple[set[str], set[str]]:
+def _bits(db: Database, query: SearchQuery, ids: list[str]) -> Steps[tuple[set[str], set[str]]]:
     """(ids matching the exact forms, ids matching every term in the metadata)."""
     if not ids:
         return set(), set()
-    if _is_pg(session):
-        exact_sql = _ts_match(_PG.c.exact, exact_tsquery_literal(query)) if query.exact else true()
-        meta_sql = _ts_match(_PG.c.meta, tsquery_literal(query))
-        rows = session.execute(
-            select(_PG.c.document_id, exact_sql, meta_sql).where(
-                among(session, _PG.c.document_id, ids)
-            )
-        ).all()
+    if db.postgres:
+        values = {"ids": ids, "tsq": tsquery_literal(query)}
+        if query.exact:
+            values["exact_tsq"] = exact_tsquery_literal(query)
+        rows = yield Read(_pg_bits(bool(query.exact)), values)
         return {r[0] for r in rows if r[1]}, {r[0] for r in rows if r[2]}
-    stmt = text(
-        "SELECT s.document_id FROM search_docs s WHERE s.document_id IN :ids AND s.id IN "
-        "(SELECT rowid FROM search_fts WHERE search_fts MATCH :m)"
-    ).bindparams(bindparam("ids", expanding=True))
-    exact = (
-        set(session.scalars(stmt, {"ids": ids, "m": fts_exact_match(query)}).all())
-        if query.exact
-        else set(ids)
-    )
-    meta = set(session.scalars(stmt, {"ids": ids, "m": fts_match(query, meta=True)}).all())
-    return exact, meta
+    exact = set(ids)
+    if query.exact:
+        rows = yield Read(_LITE_BITS, {"ids": ids, "m": fts_exact_match(query)})
+        exact = {r[0] for r in rows}
+    rows = yield Read(_LITE_BITS, {"ids": ids, "m": fts_match(query, meta=True)})
+    return exact, {r[0] for r in rows}
 
 
 # --------------------------------------------------------------------------------------------

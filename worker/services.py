@@ -16,6 +16,10 @@ from schemas.settings import Settings, get_settings
 from store import ObjectStore, make_engine, make_session_factory, open_object_store
 from store.async_reads import AsyncReads
 from store.read_log import ReadLog
+from store.search import SEARCH_SETTINGS
+
+#: connections kept per API process for searches from the event loop (more at once: threads)
+SEARCH_CONNECTIONS = 8
 
 
 @dataclass
@@ -51,11 +55,18 @@ class Services:
         """The record read as a coroutine (made on first use: workers need none)."""
         return AsyncReads(self.engine)
 
+    @cached_property
+    def async_search(self) -> AsyncReads:
+        """Searches as coroutines, on connections of their own: searches read with settings
+        of their own (`store.search.SEARCH_SETTINGS`)."""
+        return AsyncReads(self.engine, SEARCH_CONNECTIONS, SEARCH_SETTINGS)
+
     def close(self) -> None:
         if "read_log" in self.__dict__:
             self.read_log.close()
-        if "async_reads" in self.__dict__:
-            self.async_reads.close()
+        for name in ("async_reads", "async_search"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
         self.engine.dispose()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -20,6 +21,7 @@ from store.async_reads import AsyncReads
 from store.listing import RecordFilters, list_page_json, list_records_json
 from store.models import DocumentRow, PageRow
 from store.records import record_data, record_rows
+from store.steps import Read, Steps
 from tests.conftest import _clear_pg, make_services
 from worker.services import Services
 
@@ -198,5 +200,84 @@ def test_list_pages_are_the_same_as_the_threaded_read(svc: Services) -> None:
                 cursor = json.loads(threaded)["next_cursor"]
                 if cursor is None:
                     break
+    finally:
+        reads.close()
+
+
+def _backend_pid(reads: AsyncReads) -> int:
+    [conn] = reads._idle
+    return conn.info.backend_pid
+
+
+def test_settings_hold_on_the_loop_and_in_the_thread(pg_svc: Services) -> None:
+    show = text(
+        "SELECT current_setting('enable_seqscan') AS seqscan, current_setting('TimeZone') AS zone"
+    )
+    for size in (1, 0):  # a connection of the set; none (a thread, in a transaction)
+        reads = AsyncReads(pg_svc.engine, size, {"enable_seqscan": "off"})
+        try:
+            assert asyncio.run(reads.fetch(show, {}))[0][0] == "off"
+        finally:
+            reads.close()
+    plain = AsyncReads(pg_svc.engine, 1)
+    try:
+        assert asyncio.run(plain.fetch(show, {}))[0][0] == "on"
+    finally:
+        plain.close()
+
+
+def test_a_failed_statement_keeps_its_connection_and_is_not_tried_again(
+    pg_svc: Services,
+) -> None:
+    """An error of the statement (a division by zero, a statement timeout) is the caller's;
+    the connection is fine and stays, and the statement is not sent a second time."""
+    reads = AsyncReads(pg_svc.engine, 1, {"statement_timeout": "50"})
+    try:
+        asyncio.run(reads.fetch(text("SELECT 1"), {}))
+        pid = _backend_pid(reads)
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            asyncio.run(reads.fetch(text("SELECT 1 / 0"), {}))
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            asyncio.run(reads.fetch(text("SELECT pg_sleep(2)"), {}))
+        assert _backend_pid(reads) == pid and reads._open == 1
+    finally:
+        reads.close()
+
+
+def test_a_connection_dropped_after_its_check_is_replaced_mid_steps(
+    pg_svc: Services, pg_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server drops the connection between the check before use and the statement: that
+    statement is sent again on a new connection, and the steps go on."""
+    reads = AsyncReads(pg_svc.engine, 1)
+    pid_sql = text("SELECT pg_backend_pid()")
+
+    def steps() -> Steps[list[int]]:
+        first = yield Read(pid_sql, {})
+        admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:p, 10000)"), {"p": first[0][0]})
+        admin.dispose()
+        second = yield Read(pid_sql, {})
+        return [first[0][0], second[0][0]]
+
+    try:
+        first, second = asyncio.run(reads.run(steps()))
+        assert first != second and _backend_pid(reads) == second and reads._open == 1
+    finally:
+        reads.close()
+
+
+def test_steps_that_fail_give_their_connection_back(pg_svc: Services) -> None:
+    reads = AsyncReads(pg_svc.engine, 1)
+
+    def steps() -> Steps[None]:
+        yield Read(text("SELECT 1"), {})
+        raise LookupError("the steps' own error")
+
+    try:
+        with pytest.raises(LookupError):
+            asyncio.run(reads.run(steps()))
+        assert reads._open == 1 and len(reads._idle) == 1
     finally:
         reads.close()

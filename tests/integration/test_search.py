@@ -6,6 +6,7 @@ real path does; one test goes through the worker's own state transitions instead
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import random
@@ -26,14 +27,15 @@ from schemas.auth import Principal, Scope
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from store import make_engine, unit_of_work
+from store.async_reads import AsyncReads
 from store.corrections import correct_document
 from store.documents import PageValues, claim, mark_failed, mark_published, save_page
 from store.events import RecordEvent, record_changed
 from store.ids import new_id
-from store.listing import RecordFilters, list_records
+from store.listing import RecordFilters, list_records, list_records_json, search_page_json
 from store.migrate import upgrade_database
 from store.models import DocumentRow, PageRow, UTCDateTime
-from store.search import reindex_all
+from store.search import SEARCH_SETTINGS, reindex_all
 from tests.conftest import bearer, make_services
 from worker.services import Services
 
@@ -414,6 +416,29 @@ def _all_pages(session: Any, principal: Principal, q: str, limit: int) -> list[t
     raise AssertionError("paging did not end")
 
 
+def _all_pages_json(
+    svc: Services, reads: AsyncReads, principal: Principal, q: str, filters: RecordFilters
+) -> list[tuple]:
+    """Every page of a search from the event loop, each checked byte for byte against the
+    threaded page with the same cursor; as `_all_pages` gives them."""
+    seen: list[tuple] = []
+    cursor = None
+    for _ in range(100):
+        page = asyncio.run(search_page_json(reads, principal, filters, q, limit=4, cursor=cursor))
+        with unit_of_work(svc.sessions) as session:
+            assert page == list_records_json(
+                session, principal, filters, q=q, limit=4, cursor=cursor
+            )
+        data = json.loads(page)
+        seen.extend(
+            (i["id"], [(s["page"], s["text"]) for s in i["snippets"]]) for i in data["items"]
+        )
+        cursor = data["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("paging did not end")
+
+
 def test_same_results_on_sqlite_and_postgresql(
     tmp_path: Path, pg_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -453,6 +478,17 @@ def test_same_results_on_sqlite_and_postgresql(
                     assert len(found) == len(set(found)), q  # no record twice across pages
                     nonempty += bool(found)
         assert nonempty > len(QUERIES)  # the comparison was about something
+        # from the event loop (PostgreSQL; SQLite in a thread): the same pages, to the byte
+        unit = RecordFilters(units=("phuong-co-nhue-1",))
+        for svc in services:
+            reads = AsyncReads(svc.engine, 2, SEARCH_SETTINGS)
+            try:
+                for principal, filters in ((EVERYONE, RecordFilters()), (ward, unit)):
+                    for q in QUERIES:
+                        _all_pages_json(svc, reads, principal, q, filters)
+                assert bool(reads._idle) == (svc.engine.dialect.name == "postgresql")
+            finally:
+                reads.close()
     finally:
         for svc in services:
             svc.close()

@@ -1,0 +1,66 @@
+"""Reads in several statements, each chosen from what the last returned, written once and run
+either on a SQLAlchemy connection in a thread (`run_steps`) or from the event loop
+(`store.async_reads.AsyncReads.run`).
+
+The reads are *steps*: a generator that yields a `Read` (a statement built once, with the
+values of its parameters) and is sent back the statement's rows, until it returns its
+result. Nothing in the steps knows how a statement is sent; the driver knows nothing of what
+the steps compute. A search (`store.search`, `store.listing`) is written this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Executable, text
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Database:
+    """What steps know of the database they read: its kind, and a name for what they cache
+    about it."""
+
+    key: str
+    postgres: bool
+
+
+def database_of(engine: Engine) -> Database:
+    return Database(str(engine.url), engine.dialect.name == "postgresql")
+
+
+@dataclass(frozen=True, eq=False)
+class Read:
+    """One statement to run and the values of its parameters."""
+
+    stmt: Executable
+    values: dict[str, Any]
+
+
+#: steps ending with a T: they yield reads and are sent each read's rows
+Steps = Generator[Read, Sequence[Any], T]
+
+
+_SET_LOCAL = text("SELECT set_config(:name, :value, true)")
+
+
+def one_read(stmt: Executable, values: dict[str, Any]) -> Steps[Sequence[Any]]:
+    """The rows of one statement, as steps."""
+    return (yield Read(stmt, values))
+
+
+def run_steps(conn: Connection, steps: Steps[T], settings: Mapping[str, str] | None = None) -> T:
+    """Run `steps` on `conn`, one statement after the other, and return their result; on
+    PostgreSQL with `settings` for the rest of the connection's transaction."""
+    if settings and conn.dialect.name == "postgresql":
+        for name, value in settings.items():
+            conn.execute(_SET_LOCAL, {"name": name, "value": value})
+    try:
+        read = next(steps)
+        while True:
+            read = steps.send(conn.execute(read.stmt, read.values).all())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
