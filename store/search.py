@@ -941,6 +941,7 @@ def _whole_words(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
             yield match
 
 
+#: folded character → every character that folds to it
 _VARIANTS: dict[str, str] = {}
 _DROPPED: re.Pattern[str] | None = None
 
@@ -962,14 +963,23 @@ def _unfolding(query: SearchQuery) -> re.Pattern[str]:
                 dropped.append(chr(code))
             else:
                 variants.setdefault(folded, []).append(chr(code))
-        _VARIANTS.update({k: "[" + "".join(map(re.escape, v)) + "]" for k, v in variants.items()})
+        _VARIANTS.update({k: "".join(v) for k, v in variants.items()})
         _DROPPED = re.compile("[" + "".join(map(re.escape, dropped)) + "]")
 
-    def word(w: str) -> str:
-        return "".join(_VARIANTS.get(c) or re.escape(c) for c in w)
+    def one_of(variants: str) -> str:
+        return "[" + "".join(map(re.escape, variants)) + "]"
 
+    def chars(w: str) -> str:
+        return "".join(one_of(_VARIANTS.get(c, c)) for c in w)
+
+    # Written as [any first character](?:(?<=[first of word 1])rest of word 1|…): a pattern
+    # that starts with one character class lets the regex engine skip ahead to the
+    # characters a word can start with, where a choice of words, each starting with its own
+    # class, is tried at every position of the page (measured: most of the cost of snippets)
     words = sorted(query.words, key=len, reverse=True)
-    return re.compile(r"(?:" + "|".join(map(word, words)) + r")(?![^\W_])")
+    first = one_of("".join(sorted({c for w in words for c in _VARIANTS.get(w[0], w[0])})))
+    alternatives = "|".join(f"(?<={chars(w[0])}){chars(w[1:])}" for w in words)
+    return re.compile(f"{first}(?:{alternatives})(?![^\\W_])")
 
 
 _JOIN_MARKS = re.compile(r"\s{1,10}|\s?[-/.]\s?")
@@ -1011,12 +1021,17 @@ def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snipp
                 spans.append((start, end, match.group()))
         if not spans:
             continue
-        exact = (
-            [s for s in spans if exact_form(page[s[0] : s[1]]) in query.exact]
-            if query.exact
-            else []
-        )
-        score = (len({s[2] for s in spans}), len({exact_form(page[s[0] : s[1]]) for s in exact}))
+        exact = []
+        forms = set()
+        if query.exact:
+            for span in spans:
+                word = page[span[0] : span[1]]
+                if not word.isascii():  # (the exact forms of a query carry diacritics)
+                    form = exact_form(word)
+                    if form in query.exact:
+                        exact.append(span)
+                        forms.add(form)
+        score = (len({s[2] for s in spans}), len(forms))
         found.append((score, number, page, spans, exact))
         complete += score == best
         if complete == MAX_SNIPPETS and _STOP_EARLY:

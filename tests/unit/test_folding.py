@@ -236,6 +236,7 @@ def test_snippets_read_unfolded_text_as_folded_text(monkeypatch: pytest.MonkeyPa
     words = [*VIETNAMESE.split(), "Ðảng", "ĐẢNG", "đang", "dang", "Dâng", "ǅ", "İ"]
     pages = [(n, " ".join(rng.choice(words) for _ in range(60))) for n in range(1, 6)]
     queries = ["dang", "Đảng ủy", "quyet dinh", "cong nghe thong tin", "i", "251/qđ-ubnd"]
+    queries += ["dân dang d đ", "i in ich", "251 25 1"]  # words sharing a first character
     fast = [snippets(pages, parse_query(q)) for q in queries]  # type: ignore[arg-type]
     assert any(fast)
     monkeypatch.setattr(store.search, "_DROPPED", re.compile(r"[\s\S]"))  # always fold
