@@ -135,7 +135,7 @@ def serve(
     port: int = 8000,
     concurrency: Annotated[int, typer.Option(help="Worker processes; default: cores")] = 0,
     api_processes: Annotated[
-        int, typer.Option(help="API processes, each on the port (SO_REUSEPORT); default: cores")
+        int, typer.Option(help="API processes, handed connections in turn; default: cores")
     ] = 0,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request")

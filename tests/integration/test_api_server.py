@@ -1,8 +1,9 @@
-"""`sohoa serve --api-processes N`: N API processes, each on its own socket of the same port,
+"""`sohoa serve --api-processes N`: N API processes handed the port's connections in turn,
 replaced when one dies, all stopped by SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,8 +42,29 @@ def _wait_healthy(base: str, seconds: float = 60) -> None:
     raise AssertionError("the API did not answer")
 
 
+def _served_connections(pids: list[int], port: int) -> list[int]:
+    """For each process, how many established TCP connections to `port` it holds."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    counts = []
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            held += target.startswith("socket:[") and target[8:-1] in inodes
+        counts.append(held)
+    return counts
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and SO_REUSEPORT")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 def test_several_api_processes_share_the_port(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
@@ -59,6 +81,16 @@ def test_several_api_processes_share_the_port(tmp_path: Path) -> None:
         assert len(workers) == 2, workers
         for _ in range(20):  # a new connection each time: every one is answered
             assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+
+        # connections kept open (as a proxy's pool) are spread evenly, not by chance
+        clients = [httpx.Client(base_url=base, timeout=5) for _ in range(8)]
+        try:
+            for client in clients:
+                assert client.get("/healthz").status_code == 200
+            assert _served_connections(workers, port) == [4, 4]
+        finally:
+            for client in clients:
+                client.close()
 
         # a process that dies after running a while is replaced; the port keeps answering
         time.sleep(10)
@@ -96,3 +128,35 @@ def test_a_port_in_use_fails_at_once(tmp_path: Path) -> None:
         )  # fmt: skip
         assert result.returncode != 0
         assert "in use" in (result.stdout + result.stderr).lower()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_api_processes_stop_when_the_server_process_is_killed(tmp_path: Path) -> None:
+    """Nothing hands them connections any more: they finish and go, not linger as orphans."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--api-processes", "2",
+         "--no-worker"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+            time.sleep(0.2)
+        alive = [w for w in workers if Path(f"/proc/{w}").exists()]
+        assert not alive or all(
+            Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z" for w in alive
+        )
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
