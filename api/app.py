@@ -24,7 +24,7 @@ from api import (
     web,
 )
 from api.errors import install_error_handlers
-from store.read_log import flush_all
+from store.read_log import written_from_this_loop
 
 
 @asynccontextmanager
@@ -35,8 +35,8 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     # load, felt by every request in flight (most of the slowest 5 %). Frozen, it is left out.
     gc.collect()
     gc.freeze()
-    yield
-    flush_all()  # the audit lines of the last reads, before the process goes
+    async with written_from_this_loop():  # audit lines of reads: written by this loop
+        yield
 
 
 def create_app() -> FastAPI:

@@ -66,24 +66,7 @@ class AsyncReads:
         self._lock = threading.Lock()
         self._closed = False
         if self._native:
-            url = engine.url
-            self._conninfo = psycopg.conninfo.make_conninfo(
-                "",
-                host=url.host,
-                port=url.port,
-                user=url.username,
-                password=url.password,
-                dbname=url.database,
-                **{k: v for k, v in url.query.items() if k != "options"},
-                # the session's time zone UTC: timestamps come back as UTC, as the ORM's
-                options=" ".join(
-                    [
-                        planner_options(url.query.get("options")),
-                        "-c timezone=UTC",
-                        *(f"-c {name}={value}" for name, value in self._settings.items()),
-                    ]
-                ),
-            )
+            self._conninfo = conninfo(engine, self._settings)
         self._compiled: dict[Executable, SQLCompiler] = {}
 
     async def record_rows(self, document_id: str) -> Rows | None:
@@ -201,6 +184,25 @@ class AsyncReads:
                 return run_steps(conn, steps, self._settings)
         with reading(self._engine) as conn:
             return run_steps(conn, steps)
+
+
+def conninfo(engine: Engine, settings: Mapping[str, str] | None = None) -> str:
+    """What psycopg connects with to the database of `engine` (PostgreSQL): its URL, the
+    planner settings every connection gets, the time zone UTC (timestamps come back as UTC,
+    as the ORM's), and `settings`."""
+    url = engine.url
+    options = [planner_options(url.query.get("options")), "-c timezone=UTC"]
+    options += [f"-c {name}={value}" for name, value in (settings or {}).items()]
+    return psycopg.conninfo.make_conninfo(
+        "",
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=url.database,
+        **{k: v for k, v in url.query.items() if k != "options"},
+        options=" ".join(options),
+    )
 
 
 def _usable(conn: psycopg.AsyncConnection[Any]) -> bool:

@@ -1,8 +1,10 @@
-"""`store.read_log`: audit lines of reads are written a moment later, in order, by one
-thread — and none is lost at a normal stop, on a failed write or in a forked child."""
+"""`store.read_log`: audit lines of reads are written a moment later, in order, by a thread
+or by an API process's event loop — and none is lost at a normal stop, on a failed write or
+in a forked child."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Iterator
@@ -133,3 +135,61 @@ def test_the_application_writes_the_last_reads_when_it_stops(
     finally:
         worker.services._current = None
         svc.close()
+
+
+def test_inside_an_api_process_the_event_loop_writes_them(engine: Engine) -> None:
+    """Notes from the loop and from a worker thread alike: written by the loop a moment
+    later, in order, without a thread of the log's own; what waits at the end is written."""
+    log = ReadLog(engine)
+
+    async def serve() -> tuple[list[str], bool]:
+        async with read_log_module.written_from_this_loop():
+            for n in range(20):
+                log.note("token:a", "record.read", document_id=f"doc-{n:02d}")
+                if n == 10:  # a route run in a worker thread
+                    await asyncio.to_thread(
+                        log.note, "token:a", "record.read", document_id="from-a-thread"
+                    )
+            deadline = time.monotonic() + 10
+            while len(_lines(engine)) < 21 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            written = [doc for _, doc, _ in _lines(engine)]
+            log.note("token:a", "record.read", document_id="last")
+            return written, log._thread is None
+
+    try:
+        written, no_thread = asyncio.run(serve())
+        expected = [f"doc-{n:02d}" for n in range(11)] + ["from-a-thread"]
+        assert written == expected + [f"doc-{n:02d}" for n in range(11, 20)]
+        assert no_thread
+        assert [doc for _, doc, _ in _lines(engine)][-1] == "last"  # written on the way out
+        assert log.pending() == 0
+    finally:
+        log.close()
+
+
+def test_from_the_loop_a_refused_write_keeps_the_lines(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_log_module, "INTERVAL", 0.05)
+    log = ReadLog(engine)
+
+    async def serve() -> int:
+        async with read_log_module.written_from_this_loop():
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit_log RENAME TO audit_log_away"))
+            try:
+                log.note("token:a", "record.read", document_id="first")
+                await asyncio.sleep(0.5)  # several turns, each refused
+                kept = log.pending()
+            finally:
+                with engine.begin() as conn:
+                    conn.execute(text("ALTER TABLE audit_log_away RENAME TO audit_log"))
+            log.note("token:a", "record.read", document_id="second")
+            return kept
+
+    try:
+        assert asyncio.run(serve()) == 1
+        assert [doc for _, doc, _ in _lines(engine)] == ["first", "second"]
+    finally:
+        log.close()
