@@ -68,6 +68,7 @@ from store.search import (
     SNIPPET_PAGES,
     SearchQuery,
     Where,
+    id_values,
     ids_in,
     parse_query,
     ranked_block,
@@ -356,12 +357,17 @@ def _search_steps(
         return {"items": [], "next_cursor": next_cursor}
     # the rule again: a record may have changed since it was picked
     picked_ids = [p[2] for p in picked]
-    rows = yield Read(_picked_rows(db.postgres, where.clauses), {**values, "ids": picked_ids})
+    rows = yield Read(
+        _picked_rows(db.postgres, where.clauses),
+        {**values, "ids": id_values(db.postgres, picked_ids)},
+    )
     docs = {d[0]: d for d in rows}
     ids = [i for i in picked_ids if i in docs]
     pages: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
     if ids:
-        for doc_id, number, page_text in (yield Read(_picked_pages(db.postgres), {"ids": ids})):
+        for doc_id, number, page_text in (
+            yield Read(_picked_pages(db.postgres), {"ids": id_values(db.postgres, ids)})
+        ):
             pages[doc_id].append((number, page_text))
     items = []
     for doc_id in ids:
