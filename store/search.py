@@ -1056,6 +1056,10 @@ def snippets(pages: Iterable[tuple[int, str]], query: SearchQuery) -> list[Snipp
     ]
 
 
+#: private-use characters standing for <mark> and </mark> while a snippet is made
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
 def _render(page: str, spans: list[tuple[int, int, str]], anchor: int, width: int = 240) -> str:
     start = max(0, anchor - width // 3)
     if start:
@@ -1073,16 +1077,24 @@ def _render(page: str, spans: list[tuple[int, int, str]], anchor: int, width: in
             marks[-1][1] = e
         else:
             marks.append([s, e])
-    out = ["…"] if start else []
+    parts = []
     at = start
     for s, e in marks:
-        out.append(_plain(page[at:s]))
-        out.append("<mark>" + _plain(page[s:e]) + "</mark>")
+        parts += (page[at:s], _OPEN, page[s:e], _CLOSE)
         at = e
-    out.append(_plain(page[at:end]))
-    if end < len(page):
-        out.append("…")
-    return "".join(out).strip()
+    parts.append(page[at:end])
+    window = "".join(parts)
+    if window.count(_OPEN) == len(marks) and window.count(_CLOSE) == len(marks):
+        # spaces squeezed and the text escaped in one pass (marks start and end on letters
+        # or digits: no run of spaces crosses one)
+        body = _plain(window).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    else:  # the page itself holds those characters
+        body = "".join(
+            _plain(part) if i % 4 != 2 else "<mark>" + _plain(part) + "</mark>"
+            for i, part in enumerate(parts)
+            if i % 4 in (0, 2)
+        )
+    return (("…" if start else "") + body + ("…" if end < len(page) else "")).strip()
 
 
 def _plain(value: str) -> str:

@@ -211,6 +211,19 @@ def test_snippets_mark_escape_and_give_the_page() -> None:
     assert "<b>" not in snippet.html
 
 
+def test_snippets_of_a_page_holding_the_characters_marks_stand_in_for() -> None:
+    """Snippets are made with two private-use characters standing for the marks; a page
+    that has them itself (a font without a Unicode map) gets the same snippet as without."""
+    query = parse_query("quyết định")
+    assert query is not None
+    plain = "Lời mở đầu <b>đậm</b>\n\nQUYẾT   ĐỊNH số 12 về  quyet dinh khác"
+    for odd in ("\ue000", "\ue001", "\ue000\ue001"):
+        [snippet] = snippets([(1, plain.replace("số", "số" + odd))], query)
+        [expected] = snippets([(1, plain.replace("số", "số" + "x" * len(odd)))], query)
+        assert snippet.html == expected.html.replace("x" * len(odd), odd)
+        assert snippet.html.count("<mark>") == 2 and odd in snippet.html
+
+
 def test_snippet_is_a_window_with_ellipses() -> None:
     query = parse_query("kh-ubnd")
     assert query is not None
