@@ -60,7 +60,8 @@ PLANNER_SETTINGS = {
     # psycopg prepares a statement on its fifth use and PostgreSQL then soon switches to a
     # generic plan, made without the parameters' values: for a list filtered by unit and type
     # that plan read far more rows (4.7 ms became 8.5 ms a page). A plan for the values at
-    # hand, on the prepared statement, keeps the parse saved and the plan right.
+    # hand, on the prepared statement, keeps the parse saved and the plan right. (The API's
+    # record read, whose plan is the same for every id, keeps one: `store.async_reads`.)
     "plan_cache_mode": "force_custom_plan",
     # The default 4.0 prices a random page read as on a spinning disk; the archive's
     # database is on SSD or in memory. With 4.0 a list filtered by unit walked the whole

@@ -38,6 +38,9 @@ class Read:
 
     stmt: Executable
     values: dict[str, Any]
+    #: its best plan is the same whatever the values (a row by its primary key): a driver
+    #: may plan it once and keep the plan
+    plan_once: bool = False
 
 
 #: steps ending with a T: they yield reads and are sent each read's rows
@@ -47,9 +50,11 @@ Steps = Generator[Read, Sequence[Any], T]
 _SET_LOCAL = text("SELECT set_config(:name, :value, true)")
 
 
-def one_read(stmt: Executable, values: dict[str, Any]) -> Steps[Sequence[Any]]:
+def one_read(
+    stmt: Executable, values: dict[str, Any], *, plan_once: bool = False
+) -> Steps[Sequence[Any]]:
     """The rows of one statement, as steps."""
-    return (yield Read(stmt, values))
+    return (yield Read(stmt, values, plan_once))
 
 
 def run_steps(conn: Connection, steps: Steps[T], settings: Mapping[str, str] | None = None) -> T:

@@ -53,7 +53,7 @@ class Services:
     @cached_property
     def async_reads(self) -> AsyncReads:
         """The record read as a coroutine (made on first use: workers need none)."""
-        return AsyncReads(self.engine)
+        return AsyncReads(self.engine, generic_plans=True)
 
     @cached_property
     def async_search(self) -> AsyncReads:

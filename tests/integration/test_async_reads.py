@@ -281,3 +281,24 @@ def test_steps_that_fail_give_their_connection_back(pg_svc: Services) -> None:
         assert reads._open == 1 and len(reads._idle) == 1
     finally:
         reads.close()
+
+
+def test_the_record_read_keeps_one_plan_and_list_pages_are_planned_for_their_values(
+    pg_svc: Services,
+) -> None:
+    _add(pg_svc, "01J0000000000000000000000F", ["Nội dung"])
+    reads = AsyncReads(pg_svc.engine, 1, generic_plans=True)
+    everyone = Principal(kind="token", name="t", scopes=frozenset(Scope))
+    prepared = text(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        " WHERE statement NOT LIKE '%pg_prepared_statements%'"
+    )
+    try:
+        for _ in range(8):
+            assert asyncio.run(reads.record_rows("01J0000000000000000000000F")) is not None
+            asyncio.run(list_page_json(reads, everyone, RecordFilters(units=(UNIT,))))
+        [(statement, generic, custom)] = asyncio.run(reads.fetch(prepared, {}))
+        assert "LEFT OUTER JOIN pages" in statement  # the record's, not the list's
+        assert generic > 0 and generic + custom == 8
+    finally:
+        reads.close()
