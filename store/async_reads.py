@@ -1,18 +1,20 @@
-"""Reads in one statement from the event loop: psycopg's own async connections on PostgreSQL.
+"""Reads from the event loop: psycopg's own async connections on PostgreSQL.
 
-A record by its id is the API's most frequent call, a list page the next. Through SQLAlchemy
-in a worker thread the record's statement cost three times the CPU of the same statement sent
-by psycopg from the event loop (measured in process: ~0.75 ms against ~0.23 ms): the thread
-hop (two wake-ups a request) and the execution layer were most of it. Here a statement built
-once by SQLAlchemy (`store.records`, `store.listing`) is compiled once, its expanding `IN`
-parameters filled in per call by SQLAlchemy, and sent by psycopg; rows come back with the
-same names and values as through SQLAlchemy.
+A record by its id is the API's most frequent call, a list page the next, then searches (a
+few statements each, written as steps: `store.steps`). Through SQLAlchemy in a worker thread
+the record's statement cost three times the CPU of the same statement sent by psycopg from
+the event loop (measured in process: ~0.75 ms against ~0.23 ms): the thread hop (two
+wake-ups a request) and the execution layer were most of it. Here a statement built once by
+SQLAlchemy (`store.records`, `store.listing`, `store.search`) is compiled once, its expanding
+`IN` parameters filled in per call by SQLAlchemy, and sent by psycopg; rows come back with
+the same names and values as through SQLAlchemy.
 
 The connections are a small set per process, not bound to an event loop (an application may
 be served by several loops over its life, as tests do). When all are busy, or on SQLite, the
 read takes the usual path in a worker thread, so a burst never waits for a connection here.
 A connection the server closed while idle is noticed before use (as `store.db` does for its
-pool) and replaced; a read that fails on a reused connection is tried once on a new one.
+pool) and replaced; a statement that fails because the server dropped the connection is
+sent once more on a new one (one that fails otherwise, a statement timeout say, is not).
 """
 
 from __future__ import annotations
