@@ -45,7 +45,7 @@ from store.models import AuditRow, utcnow
 
 log = logging.getLogger(__name__)
 
-#: seconds a noted line waits at most before the thread writes it
+#: seconds a noted line waits at most before it is written
 INTERVAL = 0.2
 #: lines that wake the thread before the interval is over
 BATCH = 500
@@ -98,7 +98,7 @@ class ReadLog:
         self._writing = threading.Lock()  # one writer at a time: lines stay in order
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._on_loop = False  # written by `write_from_loop`: no thread
+        self._on_loop = False  # written by the writer loop's task: no thread
         self._loop_conn: psycopg.AsyncConnection[Any] | None = None
         self._closed = False
         self.dropped = 0
@@ -189,6 +189,8 @@ class ReadLog:
                 await conn.close()
 
     async def _flush_from_loop(self) -> None:
+        """(It holds `_writing` across its awaits: on the writer loop itself, `flush` and
+        `close` wait for its task to end first, as `written_from_this_loop` does.)"""
         if not self._relaxed:
             await anyio.to_thread.run_sync(self.flush)
             return
