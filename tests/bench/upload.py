@@ -2,13 +2,13 @@
 process takes meanwhile, for many small files and for one large file.
 
 `python -m tests.bench.upload [--files N] [--chunk C] [--large-mb M]` (also run by
-`make bench`). It starts `sohoa serve --no-worker` in a fresh folder on the embedded defaults
-(SQLite, a local object folder, the filesystem broker), then uploads N small distinct files
-(PNG and PDF, a few KB each): all in one request, in requests of C files, and through
-`sohoa upload` (chunks of C). With `--large-mb`, one file of that size is uploaded too. It
-reports the seconds until the service answered 202 and the server's resident memory: before,
-the peak sampled during each upload (every 20 ms from /proc), and the kernel's high-water
-mark. Nothing is asserted: figures are printed and returned.
+`make bench`). It starts `sohoa serve --no-worker --api-processes 1` in a fresh folder on the
+embedded defaults (SQLite, a local object folder, the filesystem broker), then uploads N
+small distinct files (PNG and PDF, a few KB each): all in one request, in requests of C
+files, and through `sohoa upload` (chunks of C). With `--large-mb`, one file of that size is
+uploaded too. It reports the seconds until the service answered 202 and the server's
+resident memory: before, the peak sampled during each upload (every 20 ms from /proc), and
+the kernel's high-water mark. Nothing is asserted: figures are printed and returned.
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def running_service(work: Path) -> Iterator[tuple[str, str, int]]:
     port = _free_port()
     log = (work / "serve.log").open("wb")
     proc = subprocess.Popen(
+        # one API process: the process measured is the one that serves every upload
         [sys.executable, "-m", "cli.main", "serve", "--no-worker", "--no-migrate",
-         "--port", str(port)],
+         "--api-processes", "1", "--port", str(port)],
         cwd=work, env={**_env(), "PYTHONPATH": str(REPO)}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
