@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -322,9 +323,23 @@ def _tag_path(name: str, item: InputFile) -> str:
 # --- the pool -------------------------------------------------------------------------------
 
 
+#: a job of the pool: (document id, "extract" or "publish", function, its other arguments)
+_Job = tuple[str, str, Callable[..., object], tuple[object, ...]]
+
+#: what a document whose job ended its process fails with
+LOST_PROCESS = (
+    "the process reading this file stopped abruptly (out of memory, or a crash in a decoder)"
+)
+
+
 class _PoolRunner:
     """Runs documents on a process pool; whatever goes wrong with one document fails that
-    document alone (`internal_error` when unexpected), never the run."""
+    document alone (`internal_error` when unexpected), never the run.
+
+    That holds when a pool process dies (the kernel ends it for memory, a decoder crashes):
+    the pool is then broken and every job in flight lost with it. Those jobs are suspects: a
+    new pool runs them one at a time, the others waiting; a job that ends its process again,
+    alone, fails its document, and every other job goes on."""
 
     def __init__(
         self,
@@ -347,7 +362,13 @@ class _PoolRunner:
         #: the first failure this run met, per document
         self.failures: dict[str, tuple[ErrorCode, str]] = {}
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: dict[Future, tuple[str, str]] = {}
+        self._pending: dict[Future, _Job] = {}
+        #: jobs lost with a broken pool, to run one at a time
+        self._suspects: list[_Job] = []
+        #: jobs submitted while suspects run, to run after them
+        self._deferred: list[_Job] = []
+        #: the one job in flight is a suspect, run alone
+        self._suspect_running = False
         self._open_jobs: dict[str, int] = {}
         self._finished: set[str] = set()
 
@@ -365,17 +386,62 @@ class _PoolRunner:
     def run(self, document_ids: list[str]) -> None:
         if not document_ids:
             return
-        context = multiprocessing.get_context("spawn")  # no inherited DB connections
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_child_init) as pool:
-            self._pool = pool
+        self._pool = self._new_pool()
+        try:
             for doc_id in document_ids:
                 self._guarded(doc_id, self._start, doc_id)
-            while self._pending:
+            while self._pending or self._suspects or self._deferred:
+                if not self._pending:
+                    self._suspect_running = bool(self._suspects)
+                    if self._suspects:
+                        self._send(self._suspects.pop(0))
+                    else:
+                        deferred, self._deferred = self._deferred, []
+                        for job in deferred:
+                            self._send(job)
                 finished, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in finished):
+                    self._recover()
+                    continue
                 for future in finished:
-                    doc_id, kind = self._pending.pop(future)
-                    self._open_jobs[doc_id] -= 1
-                    self._guarded(doc_id, self._job_done, doc_id, kind, future)
+                    self._settle(future)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")  # no inherited DB connections
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_child_init)
+
+    def _settle(self, future: Future) -> None:
+        doc_id, kind, _, _ = self._pending.pop(future)
+        self._open_jobs[doc_id] -= 1
+        self._guarded(doc_id, self._job_done, doc_id, kind, future)
+
+    def _recover(self) -> None:
+        """A pool process died: what finished stands, what was lost is suspect."""
+        wait(self._pending)  # a broken pool settles every future it had
+        lost = [f for f in self._pending if isinstance(f.exception(), BrokenProcessPool)]
+        jobs = [self._pending.pop(f) for f in lost]
+        assert self._pool is not None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new_pool()
+        if self._suspect_running:  # it ended its process again, on its own
+            doc_id = jobs[0][0]
+            log.error("%s: %s", self.names.get(doc_id, doc_id), LOST_PROCESS)
+            self._drop(doc_id)
+            self._fail(doc_id, ErrorCode.internal_error, LOST_PROCESS)
+            self._file_done(doc_id)
+        else:
+            log.warning("a pool process stopped; %d jobs run again one at a time", len(jobs))
+            self._suspects.extend(jobs)
+        for future in list(self._pending):  # finished before the pool broke
+            self._settle(future)
+
+    def _drop(self, doc_id: str) -> None:
+        """Forget every job of `doc_id` still to run."""
+        self._suspects = [j for j in self._suspects if j[0] != doc_id]
+        self._deferred = [j for j in self._deferred if j[0] != doc_id]
+        self._open_jobs[doc_id] = 0
 
     def _guarded(self, doc_id: str, step: Callable[..., None], *args: object) -> None:
         try:
@@ -405,10 +471,18 @@ class _PoolRunner:
             self._submit(_extract_job, doc_id, "extract", pages)
 
     def _submit(self, fn: Callable, doc_id: str, kind: str, *args: object) -> None:
-        assert self._pool is not None
-        future = self._pool.submit(fn, doc_id, *args)
-        self._pending[future] = (doc_id, kind)
         self._open_jobs[doc_id] = self._open_jobs.get(doc_id, 0) + 1
+        job = (doc_id, kind, fn, args)
+        if self._suspects or self._suspect_running:
+            self._deferred.append(job)  # nothing runs beside a suspect
+        else:
+            self._send(job)
+
+    def _send(self, job: _Job) -> None:
+        assert self._pool is not None
+        doc_id, _, fn, args = job
+        future = self._pool.submit(fn, doc_id, *args)
+        self._pending[future] = job
 
     def _job_done(self, doc_id: str, kind: str, future: Future) -> None:
         error = future.exception()

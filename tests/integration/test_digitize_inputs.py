@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -47,7 +48,8 @@ def sohoa(
 
 def install_faults() -> None:
     """Make the pipeline step named in `DIGITIZE_TEST_FAULTS` (`step=file name,…`) raise for
-    that file; the rest of the pipeline is the real one."""
+    that file, or end its process outright for `step=kill:file name` (as the kernel does to
+    a process out of memory); the rest of the pipeline is the real one."""
     from store import unit_of_work
     from store.models import DocumentRow
     from worker import pipeline
@@ -65,8 +67,11 @@ def install_faults() -> None:
         real = getattr(pipeline, step)
 
         def run(svc, document_id, *args):  # type: ignore[no-untyped-def]
-            if filename(svc, document_id) == faults[step]:
+            name = filename(svc, document_id)
+            if name == faults[step]:
                 raise RuntimeError(f"injected fault in {step}")
+            if "kill:" + name == faults[step]:
+                os.kill(os.getpid(), signal.SIGKILL)
             return real(svc, document_id, *args)
 
         return run
@@ -141,6 +146,36 @@ def test_a_failure_at_any_stage_fails_that_file_alone(tmp_path: Path) -> None:
     # the blocked file was digitized; only its JSON is missing, and that is said
     assert blocked.is_dir() and "0007-blocked.pdf: cannot write its JSON" in done.stderr
     assert not list((work / "out").glob(".sohoa-*.tmp"))
+
+
+@pytest.mark.slow
+def test_a_file_that_ends_its_process_fails_alone(tmp_path: Path) -> None:
+    """A pool process killed (out of memory, a decoder's crash) loses every job it and the
+    pool had in flight: those run again one at a time, and only the file that ends its
+    process again fails."""
+    work, scans = tmp_path / "work", tmp_path / "hop"
+    work.mkdir()
+    write_png(scans / "0001-a.png", get_spec("tb-45-pnv"), dpi=150)
+    write_png(scans / "0002-killer.png", get_spec("vbpl-000007"), dpi=150)
+    write_png(scans / "0003-b.png", get_spec("vbpl-000001"), dpi=150)
+    write_digital_pdf(scans / "0004-c.pdf", get_spec("cv-12-ubnd-vx"))
+    script = tmp_path / "faulty_sohoa.py"
+    script.write_text(FAULTY_SOHOA, encoding="utf-8")
+
+    done = sohoa(
+        ["digitize", str(scans), "--out", "out", "--workers", "2"],
+        work, script=script, faults="extract_pages=kill:0002-killer.png",
+    )  # fmt: skip
+
+    assert done.returncode == 3, done.stderr
+    records = written(work / "out")
+    assert len(records) == 4
+    for name in ("0001-a.png", "0003-b.png", "0004-c.pdf"):
+        assert_read(records[f"{name}.json"])
+    killer = records["0002-killer.png.json"]
+    assert (killer["status"], killer["error"]["code"]) == ("failed", "internal_error")
+    assert "stopped abruptly" in killer["error"]["detail"]
+    assert "run again one at a time" in done.stderr
 
 
 # --- names -----------------------------------------------------------------------------------
