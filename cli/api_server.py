@@ -30,6 +30,7 @@ import os
 import selectors
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
@@ -150,6 +151,8 @@ def serve_api(host: str, port: int, processes: int, **options: Any) -> None:
         return
     listener = listening_socket(host, port)  # here first: a port in use fails at once
     listener.setblocking(False)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"sohoa: the API on http://{shown}:{port}, {processes} processes", file=sys.stderr)
     context = multiprocessing.get_context("spawn")
     children = [_Process(context, options) for _ in range(processes)]
     stopping = False

@@ -102,6 +102,11 @@ def test_several_api_processes_share_the_port(tmp_path: Path) -> None:
             time.sleep(0.3)
         replaced = set(_children(proc.pid))
         assert workers[0] not in replaced and len(replaced) == 2, replaced
+        log.flush()
+        assert (
+            f"the API on http://127.0.0.1:{port}, 2 processes"
+            in (tmp_path / "serve.log").read_text()
+        )
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0
