@@ -274,6 +274,17 @@ def _list_statement(
     return stmt.limit(bindparam("page_size", type_=Integer()))
 
 
+def _shape(
+    principal: Principal, filters: RecordFilters
+) -> tuple[VisibilityShape, frozenset[str], dict[str, Any]]:
+    """The caller's visibility shape, the filters that are set, and the values of both's
+    parameters: what a statement built once per shape is run with."""
+    visible, values = visibility(principal)
+    given = filters.parameters()
+    values.update(given)
+    return visible, frozenset(given), values
+
+
 def _list_query(
     principal: Principal,
     filters: RecordFilters,
@@ -285,10 +296,8 @@ def _list_query(
     fingerprint its cursors carry."""
     fingerprint = _fingerprint("list", filters.key(), order)
     after = _decode(cursor, "l", fingerprint)
-    visible, values = visibility(principal)
-    given = filters.parameters()
-    stmt = _list_statement(visible, frozenset(given), order, after is not None)
-    values.update(given)
+    visible, names, values = _shape(principal, filters)
+    stmt = _list_statement(visible, names, order, after is not None)
     values["page_size"] = limit + 1
     if after is not None:
         values["after_updated"] = after["u"]
@@ -323,10 +332,8 @@ def _search_steps(
     position = _decode(cursor, "s", fingerprint)
     if query is None:  # only punctuation: nothing can match
         return {"items": [], "next_cursor": None}
-    visible, values = visibility(principal)
-    given = filters.parameters()
-    values.update(given)
-    where = Where((visibility_clause(visible), *filter_clauses(frozenset(given))), values)
+    visible, names, values = _shape(principal, filters)
+    where = Where((visibility_clause(visible), *filter_clauses(names)), values)
     hi: str | None = position["h"] if position else None
     after: tuple[int, str] | None = (position["t"], position["i"]) if position else None
     picked: list[tuple[str, int, str]] = []  # (block bound, tier, id)
