@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.errors import ErrorCode
+from schemas.review import ReviewReason
 
 SCHEMA_VERSION = 1
 
@@ -93,6 +94,35 @@ class ArchiveInfo(_Contract):
     keywords: list[str] = Field(default_factory=list)
 
 
+SignatureCoverage = Literal["whole_file", "earlier_revision", "unclear"]
+SignatureTrust = Literal["trusted", "untrusted", "not_checked"]
+
+
+class Signature(_Contract):
+    """A digital signature found in the uploaded PDF, as read, never trusted blindly.
+
+    `intact` says whether the bytes the signature covers still hash to what was signed;
+    `trust` is `trusted` only when the certificate chains to a root the operator configured
+    (no network is ever used); without configured roots it is `not_checked`, never valid.
+    """
+
+    field: str | None = Field(default=None, description="Name of the signature form field")
+    signer: str | None = Field(default=None, description="Common name of the certificate")
+    organization: str | None = Field(default=None, description="Organisation of the certificate")
+    certificate_issuer: str | None = Field(default=None, description="Who issued the certificate")
+    signed_at: datetime | None = Field(default=None, description="Signing time as claimed")
+    timestamped: bool = Field(default=False, description="The time comes from a TSA's token")
+    coverage: SignatureCoverage = "unclear"
+    intact: bool | None = Field(
+        default=None, description="The signed bytes are unchanged; null when it cannot be told"
+    )
+    modified_after: bool = Field(
+        default=False, description="The file was changed after this signature, beyond additions"
+    )
+    trust: SignatureTrust = "not_checked"
+    problem: str | None = Field(default=None, description="What could not be read or checked")
+
+
 class RecordError(_Contract):
     code: ErrorCode
     message: str = Field(description="What people read, in Vietnamese; follows from the code")
@@ -113,6 +143,12 @@ class Record(_Contract):
     pages: list[Page] = Field(default_factory=list)
     document: DocumentInfo = Field(default_factory=DocumentInfo)
     archive: ArchiveInfo = Field(default_factory=ArchiveInfo)
+    signatures: list[Signature] = Field(
+        default_factory=list, description="Digital signatures found in the uploaded PDF"
+    )
+    review: list[ReviewReason] = Field(
+        default_factory=list, description="Why the record needs review (codes, see /schemas)"
+    )
     error: RecordError | None = None
     created_at: datetime
     updated_at: datetime
