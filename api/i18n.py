@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from schemas.auth import ROLE_LABELS, Role
 from schemas.errors import ERROR_MESSAGES
 from schemas.plan import MEASURE_LABELS, PACE_LABELS
+from schemas.review import review_message
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -405,6 +406,23 @@ def js_messages(lang: str, prefixes: Iterable[str] = _JS_PREFIXES) -> dict[str, 
     """The messages the scripts of a page need, in `lang`."""
     prefixes = tuple(prefixes)
     return {k: translate(k, lang) for k in MESSAGES if k.startswith(prefixes)}
+
+
+def review_reason_text(reason: object, lang: str) -> str:
+    """One review reason as people read it: the code's message, the field it is about and
+    the detail; a reason stored as plain text by an older version is shown as it is."""
+    if not isinstance(reason, dict):
+        return str(reason)
+    try:
+        text = review_message(reason.get("code", ""), lang)
+    except ValueError:
+        return str(reason.get("detail") or reason.get("code") or "")
+    field = reason.get("field")
+    if field and f"field.{field}" in MESSAGES:
+        text = f"{translate(f'field.{field}', lang)}: {text}"
+    if reason.get("detail"):
+        text = f"{text} ({reason['detail']})"
+    return text
 
 
 def role_label(role: Role | str | None, lang: str) -> str:

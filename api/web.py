@@ -36,6 +36,7 @@ from api.i18n import (
     fmt_size,
     js_messages,
     pick_lang,
+    review_reason_text,
     role_label,
     translate,
 )
@@ -484,7 +485,9 @@ def review_page(request: Request, svc: ServicesDep, id: str | None = None) -> Re
             context.update(
                 record=record,
                 fields=review_fields(record.document.model_dump(mode="json"), classification, t),
-                reasons=classification.get("reasons") or [],
+                reasons=[
+                    review_reason_text(r, t.lang) for r in classification.get("reasons") or []
+                ],
                 prev_id=ids[index - 1] if index > 0 else None,
                 next_id=ids[index + 1] if index + 1 < len(ids) else None,
                 page_numbers=list(range(1, min(record.source.pages or 0, REVIEW_PAGES_SHOWN) + 1)),

@@ -28,6 +28,7 @@ from classify.subject import TitleRead, read_title
 from classify.text import fold
 from classify.types import lookup, type_from_abbreviation
 from schemas.record import DocumentInfo
+from schemas.review import ReviewCode, ReviewReason
 from schemas.unit import Unit
 from schemas.vocab import default_units
 
@@ -47,11 +48,22 @@ class Classification:
     document: DocumentInfo
     field_confidence: dict[str, float]
     needs_review: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[ReviewReason] = field(default_factory=list)
     unit: str | None = None  # code of the known unit that issued it
     unit_confidence: float = 0.0
     issuer_parent: str | None = None  # the body above the issuer (`Ủy ban nhân dân quận …`)
     header: str | None = None  # the issuer block as read: the key `Hints` learn from
+
+
+def _why(code: ReviewCode, field: str | None = None, detail: str | None = None) -> ReviewReason:
+    return ReviewReason(code=code, field=field, detail=detail)
+
+
+def _unique(reasons: list[ReviewReason]) -> list[ReviewReason]:
+    seen: dict[tuple[str, str | None], ReviewReason] = {}
+    for reason in reasons:
+        seen.setdefault((reason.code, reason.field), reason)
+    return list(seen.values())
 
 
 def _ocr(base: float, engine: float | None) -> float:
@@ -61,7 +73,9 @@ def _ocr(base: float, engine: float | None) -> float:
     return round(min(base, 0.45 + 0.55 * engine), 3)
 
 
-def _type(head: Header, title: TitleRead, hints: Hints | None) -> tuple[str | None, float, str]:
+def _type(
+    head: Header, title: TitleRead, hints: Hints | None
+) -> tuple[str | None, float, ReviewReason | None]:
     number = head.number
     part = number.type_part if number else None
     abbr = (hints.type_for(part) if hints else None) or type_from_abbreviation(part)
@@ -69,22 +83,23 @@ def _type(head: Header, title: TitleRead, hints: Hints | None) -> tuple[str | No
     if title.title is not None:
         t = title.title
         if abbr is None or abbr == t.code:
-            return t.code, (0.99 if abbr else t.score), ""
-        return t.code, t.score - 0.3, f"title says {t.code}, symbol says {abbr}"
+            return t.code, (0.99 if abbr else t.score), None
+        detail = f"title says {t.code}, symbol says {abbr}"
+        return t.code, t.score - 0.3, _why(ReviewCode.type_conflict, "type", detail)
     if label in ("luat", "phap lenh"):
-        return ("luat" if label == "luat" else "khac"), 0.85, "type from the number label"
+        return ("luat" if label == "luat" else "khac"), 0.85, None
     if title.vv:  # `V/v` under the number is the công văn's own mark; `TTr` may be Thanh tra
-        return "cong_van", 0.95 if abbr is None else 0.8, ""
+        return "cong_van", 0.95 if abbr is None else 0.8, None
     if abbr is not None:
-        return abbr, 0.85, "no title; type from the symbol"
+        return abbr, 0.85, None
     if title.salutation:
-        return "cong_van", 0.85, ""
+        return "cong_van", 0.85, None
     if number is not None and number.code_notation:
-        return "cong_van", 0.7, "no title, no V/v: a công văn by its symbol"
-    return None, 0.0, "no type title, no symbol"
+        return "cong_van", 0.7, None  # no title, no V/v: a công văn by its symbol
+    return None, 0.0, _why(ReviewCode.type_unknown, "type")
 
 
-def _repair_symbol(head: Header, title: TitleRead, reasons: list[str]) -> None:
+def _repair_symbol(head: Header, title: TitleRead, reasons: list[ReviewReason]) -> None:
     """`86/QĐĐ-UBND` under `QUYẾT ĐỊNH` is `86/QĐ-UBND`: one OCR error in the type part."""
     vocab = lookup(title.title.code) if title.title else None
     number = head.number
@@ -95,7 +110,7 @@ def _repair_symbol(head: Header, title: TitleRead, reasons: list[str]) -> None:
     repaired = repair_type_part(number, vocab.abbreviation.split("-")[0])
     if repaired is not None:
         head.number = replace(repaired, fixed=True)
-        reasons.append("symbol's type part read as the title's abbreviation")
+        reasons.append(_why(ReviewCode.symbol_repaired, "number", number.number))
 
 
 def _issuer(
@@ -103,7 +118,7 @@ def _issuer(
     units: Sequence[Unit],
     doc: dict[str, Any],
     conf: dict[str, float],
-    reasons: list[str],
+    reasons: list[ReviewReason],
 ) -> tuple[str | None, float, str | None]:
     """Issuer, parent and known unit; the place is set right by the unit's name when they
     differ by an OCR error. Returns (unit code, its confidence, parent as printed)."""
@@ -116,7 +131,7 @@ def _issuer(
     parent_out = proper_case(parent) if parent else None
     if not issuer:
         conf["issuer"] = 0.0
-        reasons.append("no issuer block")
+        reasons.append(_why(ReviewCode.issuer_missing, "issuer"))
         return None, 0.0, parent_out
     on = doc.get("issued_on")
     found = match_unit(issuer, parent, units, on if isinstance(on, date) else None)
@@ -171,26 +186,28 @@ def _signature(pages: Sequence[PageInput], first: list[Row], body: int) -> Signe
     return SignerRead()
 
 
-def _number(head: Header, doc: dict[str, Any], conf: dict[str, float], why: list[str]) -> None:
+def _number(
+    head: Header, doc: dict[str, Any], conf: dict[str, float], why: list[ReviewReason]
+) -> None:
     number = head.number
     if number is None:
         conf["number"] = 0.0
-        why.append("no number line")
+        why.append(_why(ReviewCode.number_missing, "number"))
         return
     doc.update(number=number.number, code_number=number.code_number)
     doc["code_notation"] = number.code_notation
     conf["number"] = _ocr(0.85 if number.fixed else 0.97, head.number_confidence)
     if looks_misread(number.code_notation):
         conf["number"] = min(conf["number"], 0.6)
-        why.append("symbol looks misread")
+        why.append(_why(ReviewCode.symbol_misread, "number", number.code_notation))
     if number.number is None:
         conf["number"] = 0.0
-        why.append("number unreadable (handwritten or blank?)")
+        why.append(_why(ReviewCode.number_unreadable, "number"))
 
 
 def _date(
     head: Header, pages: Sequence[PageInput], doc: dict[str, Any], conf: dict[str, float],
-    why: list[str],
+    why: list[ReviewReason],
 ) -> None:  # fmt: skip
     read = head.date
     if read is not None and read.issued_on is not None:
@@ -198,13 +215,13 @@ def _date(
         conf["issued_on"] = _ocr(0.85 if read.fixed else 0.97, head.date_confidence)
     elif read is not None:
         conf["issued_on"] = 0.0
-        why.append(f"date unreadable: {read.problem}")
+        why.append(_why(ReviewCode.date_unreadable, "issued_on", read.problem))
     else:  # a law prints no date line: the date it was passed is at its end
         passed = parse_passed_date("\n".join(p.text for p in pages[-2:]))
         conf["issued_on"] = 0.8 if passed else 0.0
         doc["issued_on"] = passed
         if passed is None:
-            why.append("no date line")
+            why.append(_why(ReviewCode.date_missing, "issued_on"))
     if read is not None and read.place:
         doc["place"] = read.place
         conf["place"] = _ocr(0.9, head.date_confidence)
@@ -224,10 +241,10 @@ def classify(
     units = default_units() if units is None else units
     pages = sorted(pages, key=lambda p: p.number)
     if not pages:
-        return Classification(DocumentInfo(), {}, True, ["no pages"])
+        return Classification(DocumentInfo(), {}, True, [_why(ReviewCode.no_pages)])
     doc: dict[str, Any] = {}
     conf: dict[str, float] = {}
-    why: list[str] = []
+    why: list[ReviewReason] = []
     rows = page_rows(pages[0])
     head = read_header(rows)
     abbr_hint = type_from_abbreviation(head.number.type_part) if head.number else None
@@ -235,7 +252,7 @@ def classify(
 
     _repair_symbol(head, title, why)
     code, conf["type"], reason = _type(head, title, hints)
-    if reason:
+    if reason is not None:
         why.append(reason)
     vocab = lookup(code) if code else None
     if vocab is not None:
@@ -279,14 +296,17 @@ def classify(
         conf[kind] = 0.95 if kind in marks else (0.9 if head.national else 0.6)
 
     low = [k for k in KEY_FIELDS if conf.get(k, 0.0) < REVIEW_BELOW]
-    why += [f"{k}: low confidence ({conf.get(k, 0.0):.2f})" for k in low]
+    noted = {r.field for r in why}
+    why += [
+        _why(ReviewCode.low_confidence, k, f"{conf.get(k, 0.0):.2f}") for k in low if k not in noted
+    ]
     key_conf = [conf.get(k, 0.0) for k in (*KEY_FIELDS, "subject", "signer")]
     doc["confidence"] = round(sum(key_conf) / len(key_conf), 3)
     return Classification(
         document=DocumentInfo(**doc),
         field_confidence={k: round(v, 3) for k, v in conf.items()},
         needs_review=bool(low),
-        reasons=list(dict.fromkeys(why)),
+        reasons=_unique(why),
         unit=unit_code,
         unit_confidence=round(unit_conf, 3),
         issuer_parent=parent_out,

@@ -201,6 +201,8 @@ def mark_published(
     classification: dict[str, Any] | None = None,
     archive: dict[str, Any] | None = None,
     unit: str | None = None,
+    review: list[dict[str, Any]] | None = None,
+    signatures: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Digitized (or needs_review): only from processing, so a late duplicate changes nothing.
 
@@ -211,6 +213,8 @@ def mark_published(
         status=status.value,
         document=document,
         classification=classification,
+        review=review or None,
+        signatures=signatures or None,
         error_code=None,
         error_message=None,
         lease=None,

@@ -97,6 +97,10 @@ class DocumentRow(Base):
     archive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: how the machine read it: header as read, confidence per field, review reasons
     classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: digital signatures found in the uploaded file (schemas.record.Signature, as data)
+    signatures: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: why it waits for review (schemas.review.ReviewReason, as data); emptied on acceptance
+    review: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from schemas.batch import Batch, BatchEntry, EntryOutcome
 from schemas.errors import ErrorCode, error_message
 from schemas.record import FINAL_STATES, Record, Status
+from schemas.review import ReviewCode
 from store.models import BatchEntryRow, BatchRow, DocumentRow, PageRow
 
 _HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
@@ -31,6 +32,12 @@ def error_of(error_code: str | None, detail: str | None) -> dict[str, Any] | Non
     except ValueError:
         code = ErrorCode.internal_error
     return {"code": code, "message": error_message(code), "detail": detail}
+
+
+def review_of(stored: list[Any] | None) -> list[dict[str, Any]]:
+    """A record's `review` as plain data; a code this version does not know is left out."""
+    known = {code.value for code in ReviewCode}
+    return [r for r in stored or [] if isinstance(r, dict) and r.get("code") in known]
 
 
 def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
@@ -67,6 +74,8 @@ def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
         else [],
         "document": doc.document or {},
         "archive": doc.archive or {},
+        "signatures": doc.signatures or [],
+        "review": review_of(doc.review) if doc.status == Status.needs_review else [],
         "error": error,
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
@@ -87,6 +96,8 @@ RECORD_COLUMNS = (
     DocumentRow.page_count,
     DocumentRow.document,
     DocumentRow.archive,
+    DocumentRow.signatures,
+    DocumentRow.review,
     DocumentRow.error_code,
     DocumentRow.error_message,
     DocumentRow.version,

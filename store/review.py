@@ -81,6 +81,7 @@ def accept_document(
         )
         .values(
             status=Status.digitized.value,
+            review=None,
             version=DocumentRow.version + 1,
             updated_at=utcnow(),
         )

@@ -88,7 +88,7 @@ def classification_record(result: Classification) -> dict[str, Any]:
         "unit_confidence": result.unit_confidence,
         "field_confidence": result.field_confidence,
         "needs_review": result.needs_review,
-        "reasons": result.reasons,
+        "reasons": [r.model_dump(mode="json") for r in result.reasons],
         "read": result.document.model_dump(mode="json"),
     }
 

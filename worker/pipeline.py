@@ -24,6 +24,7 @@ from ocr import (
 from ocr.extract import LOW_CONFIDENCE
 from schemas.errors import ErrorCode
 from schemas.record import ArchiveInfo, Status
+from schemas.review import ReviewCode, ReviewReason
 from store import unit_of_work
 from store.documents import (
     Claim,
@@ -189,12 +190,14 @@ def publish(svc: Services, document_id: str) -> Status | None:
     unsure = [p.number for p in pages if p.method == "ocr" and (p.confidence or 0) < LOW_CONFIDENCE]
     if unsure:  # OCR the engine itself doubts: a person should look at those pages
         classification["needs_review"] = True
-        classification.setdefault("reasons", []).append(f"low OCR confidence on pages {unsure}")
+        low = ReviewReason(code=ReviewCode.low_ocr_confidence, detail=f"pages {unsure}")
+        classification.setdefault("reasons", []).append(low.model_dump(mode="json"))
     status = Status.needs_review if classification["needs_review"] else Status.digitized
+    review = classification.get("reasons") if status == Status.needs_review else None
     with unit_of_work(svc.sessions) as session:
         published = mark_published(
             session, document_id, status, document=document,
-            classification=classification, archive=archive, unit=unit,
+            classification=classification, archive=archive, unit=unit, review=review,
         )  # fmt: skip
         if not published:
             return None
@@ -224,7 +227,7 @@ def _classify(
         log.exception("classification of %s failed", document_id)
         return (
             None,
-            {"needs_review": True, "reasons": [f"classification failed: {exc}"]},
+            {"needs_review": True, "reasons": [_failed(exc)]},
             None,
             None,
         )
@@ -233,6 +236,11 @@ def _classify(
     if result.document.secrecy:  # secret records are flagged for the API to restrict
         archive = {**ArchiveInfo().model_dump(mode="json"), "mode": "03"}
     return document, classification_record(result), unit_guess(result), archive
+
+
+def _failed(exc: Exception) -> dict:
+    reason = ReviewReason(code=ReviewCode.classification_failed, detail=str(exc)[:500])
+    return reason.model_dump(mode="json")
 
 
 def _put_record_json(svc: Services, record: dict) -> None:

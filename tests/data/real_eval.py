@@ -104,9 +104,8 @@ def compare(label: dict, record: dict) -> DocResult:
             continue
         got = doc.get(name)
         got = None if got in (None, "") else str(got)
-        if got is None:
-            verdict = "blank"
-        else:
+        verdict = "blank"
+        if got is not None:
             verdict = "right" if is_right(name, str(want), got) else "wrong"
         result.fields.append(FieldResult(name, str(want), got, verdict, confidences.get(name)))
     return result

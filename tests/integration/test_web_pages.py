@@ -290,7 +290,8 @@ def test_review_queue_and_record_page(site: Services, login: Login, tmp_path: Pa
     issued = re.search(r'<div class="field([^"]*)" data-field="issued_on"', review.text)
     assert issued and "uncertain" not in issued.group(1)
     assert 'value="15/03/2024"' in review.text  # the date read, as dd/mm/yyyy
-    assert "number unreadable" in review.text  # the classifier's reasons
+    # the classifier's reasons, in Vietnamese
+    assert "Số, ký hiệu: Không đọc được số văn bản" in review.text
     assert f"/api/v1/records/{waiting}/pages/1.png" in review.text
     assert "Enter" in review.text and "J hoặc N" in review.text
     assert login("van-thu-2").get("/review").text.count("data-field=") == 0  # not their unit
