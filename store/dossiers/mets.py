@@ -168,11 +168,13 @@ def package_mets(
     metadata = _div(top, pid, "Metadata", DMDID=dmd.get("ID"))
     if preservation is not None:
         metadata.set("ADMID", amd_id)
-    for use in ("Documentation", "Schemas", "Representations"):
-        div = _div(top, pid, use)
+    divisions = {
+        use: _div(top, pid, use) for use in ("Documentation", "Schemas", "Representations")
+    }
+    for use, div in divisions.items():
         for member in groups[use]:
             etree.SubElement(div, _q("mets", "fptr"), FILEID=member.id)
-    rep = _div(div, pid, "Representations/rep1")
+    rep = _div(divisions["Representations"], pid, "Representations/rep1")
     pointer = etree.SubElement(rep, _q("mets", "mptr"), LOCTYPE="URL")
     pointer.set(_q("xlink", "type"), "simple")
     pointer.set(_q("xlink", "href"), representation.path)
