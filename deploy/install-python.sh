@@ -98,5 +98,11 @@ case "${1:-}" in
     # -c: every package the lock names is installed at its locked version; the extras' own
     # packages (pytest, moto, ...) are not in the lock and resolve freely around it.
     "$venv/bin/python" -m pip install "${PIP_QUIET[@]}" -c "$LOCK" -e "$target"
+    if [[ ",$extras," == *",test,"* ]]; then
+      # The E-ARK validator the package tests run (tests/eark_check.py) pins lxml 5.1, older
+      # than pyHanko accepts: it gets a virtualenv of its own, inside this one.
+      PYTHON="$venv/bin/python" ensure_venv "$venv/validators/eark"
+      "$venv/validators/eark/bin/python" -m pip install "${PIP_QUIET[@]}" "eark-validator==1.1.3"
+    fi
     ;;
 esac

@@ -10,7 +10,8 @@ packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2 fo
 if [[ "${1:-}" == "--test" ]]; then
   # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
   # chromium: the browser tests drive Debian's Chromium through Playwright.
-  packages+=(redis-server postgresql docker-compose chromium)
+  # softhsm2: a PKCS#11 token for the signature tests.
+  packages+=(redis-server postgresql docker-compose chromium softhsm2)
 elif [[ "${1:-}" == "--bench" ]]; then
   # the references `make bench` compares with: OCRmyPDF (with Ghostscript) and the script
   # model of Vietnamese

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,6 +74,48 @@ class Settings(BaseSettings):
         le=30,
         description="Deliveries of one webhook event before it is marked failed",
     )
+    sign_pkcs12: Path | None = Field(
+        default=None, description="PKCS#12 file (.p12/.pfx) of the digitizing body's key"
+    )
+    sign_password: SecretStr | None = Field(
+        default=None, description="Password of the PKCS#12 file"
+    )
+    sign_name: str | None = Field(
+        default=None,
+        description="The digitizing body's name shown on the signature; "
+        "default: the certificate's organisation",
+    )
+    sign_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 library of a signing token (instead of a PKCS#12 file)"
+    )
+    sign_pkcs11_token: str | None = Field(default=None, description="Label of the token")
+    sign_pkcs11_key: str | None = Field(
+        default=None, description="Label of the key on the token (and of its certificate)"
+    )
+    sign_pkcs11_cert: str | None = Field(
+        default=None, description="Label of the certificate, when it differs from the key's"
+    )
+    sign_pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the token")
+    sign_tsa_url: str | None = Field(
+        default=None, description="RFC 3161 time-stamping authority to timestamp signatures"
+    )
+
+    @field_validator(
+        "sign_pkcs12",
+        "sign_password",
+        "sign_name",
+        "sign_pkcs11_module",
+        "sign_pkcs11_token",
+        "sign_pkcs11_key",
+        "sign_pkcs11_cert",
+        "sign_pkcs11_pin",
+        "sign_tsa_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose and Kubernetes pass an unset signing variable as an empty string
+        return None if value == "" else value
 
 
 @cache

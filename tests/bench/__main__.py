@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.bench.package import package_bench
 from tests.bench.upload import upload_bench
 from tests.data.samples import get_spec, render_pages, write_png
 from tests.data.writers import scan_page
@@ -248,6 +249,9 @@ def main() -> None:
     parser.add_argument("--classify", type=int, default=137, help="documents to classify")
     parser.add_argument("--upload", type=int, default=500, help="small files uploaded to a service")
     parser.add_argument(
+        "--package", type=int, default=500, help="documents of the dossier exported as a package"
+    )
+    parser.add_argument(
         "--api-records", type=int, default=100_000, help="records in PostgreSQL for API latency"
     )
     args = parser.parse_args()
@@ -272,6 +276,7 @@ def main() -> None:
             ("scanned_memory", scanned_memory, args.memory),
             ("classification", classification, args.classify),
             ("upload", upload_bench, args.upload),
+            ("package_export", package_bench, args.package),
             ("api_latency", api_latency, args.api_records),
         ):
             if count > 0:

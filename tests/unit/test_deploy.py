@@ -245,8 +245,8 @@ def test_compose_file_holds_no_secret(compose_raw: dict[str, Any]) -> None:
         environment = service.get("environment") or {}
         for key, value in environment.items():
             value = str(value)
-            if secretish.search(key):
-                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), f"{name}: {key}"
+            if secretish.search(key):  # required from .env, or optional and empty when unset
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+(:\?[^}]*|-)\}", value), f"{name}: {key}"
             # credentials inside a URL come from the .env file too
             if m := re.search(r"://([^/@]*)@", value):
                 assert re.search(r"\$\{[A-Z0-9_]+:\?", m[1]), f"{name}: {key}"
