@@ -3,8 +3,9 @@
 A record counts as digitized once it has content: `digitized` or `needs_review` (a record
 waiting for a person's check is digital already; the quality figures show how many wait).
 Days are Vietnamese calendar days (UTC+7, no daylight saving); working days are Monday to
-Friday. Pace is what was digitized over the last `window_days` calendar days divided by the
-working days among them; the projected date is when the target is reached at that pace.
+Friday less Vietnam's public holidays (store/workdays.py). Pace is what was digitized over
+the last `window_days` calendar days divided by the working days among them; the projected
+date is when the target is reached at that pace.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from schemas.vocab import document_types
 from store.models import DocumentRow, PageRow
 from store.plans import current_plan
 from store.units import list_units
+from store.workdays import add_working_days, working_days_between
 
 VIETNAM = timezone(timedelta(hours=7))
 DONE = (Status.digitized.value, Status.needs_review.value)
@@ -49,29 +51,6 @@ MAX_PROJECTION = 20 * 261
 
 def today_in_vietnam() -> date:
     return datetime.now(VIETNAM).date()
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days (Mon–Fri) in the half-open interval (start, end]."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    full_weeks, rest = divmod(days, 7)
-    count = full_weeks * 5
-    for i in range(1, rest + 1):
-        if (start + timedelta(days=full_weeks * 7 + i)).weekday() < 5:
-            count += 1
-    return count
-
-
-def add_working_days(start: date, n: int) -> date:
-    """The day on which `n` more working days after `start` are done."""
-    day = start
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
 
 
 def judge(

@@ -21,13 +21,14 @@ from schemas.plan import Pace, Plan, Progress
 from store import unit_of_work
 from store.models import DocumentRow, PageRow
 from store.plans import PlanError, load_plan, parse_plan, read_plan_file
-from store.progress import add_working_days, compute_progress, judge, working_days_between
+from store.progress import compute_progress, judge
+from store.workdays import add_working_days, holiday_name, is_working_day, working_days_between
 from tests.conftest import bearer
 from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "deploy" / "plan" / "bac-tu-liem-2023.yaml"
-AS_OF = date(2026, 11, 27)  # a Friday; the 28 days before it hold exactly 20 working days
+AS_OF = date(2026, 10, 30)  # a Friday; the 28 days before it hold exactly 20 working days
 
 PLAN = f"""
 number: 251/KH-UBND
@@ -115,19 +116,31 @@ def _unit(progress: Progress, code: str):  # type: ignore[no-untyped-def]
     return next(u for u in progress.units if u.unit == code)
 
 
+def test_tet_week_is_not_worked() -> None:
+    # Tết Bính Ngọ: Monday 16 to Friday 20 February 2026 are public holidays
+    assert working_days_between(date(2026, 2, 13), date(2026, 2, 22)) == 0
+    assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 23)
+    assert holiday_name(date(2026, 2, 17)) == "Tết Nguyên Đán"
+    # Saturday 26 April 2025 was worked in exchange for Friday 2 May
+    assert working_days_between(date(2025, 4, 25), date(2025, 5, 4)) == 3  # Sat 26, Mon 28, Tue 29
+    assert is_working_day(date(2025, 4, 26)) and not is_working_day(date(2025, 5, 2))
+
+
 def test_calendar_arithmetic() -> None:
     assert working_days_between(AS_OF - timedelta(days=28), AS_OF) == 20
     assert working_days_between(AS_OF, AS_OF) == 0
-    assert add_working_days(AS_OF, 1) == date(2026, 11, 30)  # Friday → Monday
+    assert add_working_days(AS_OF, 1) == date(2026, 11, 2)  # Friday → Monday
     assert add_working_days(AS_OF, 0) == AS_OF
-    assert add_working_days(AS_OF, 10) == date(2026, 12, 11)
+    assert add_working_days(AS_OF, 10) == date(2026, 11, 13)
+    # 24 November 2026, Vietnam Cultural Day, is a day off: twenty working days end on the 30th
+    assert add_working_days(AS_OF, 20) == date(2026, 11, 30)
     deadline = AS_OF + timedelta(days=30)
     assert judge(10, 10, 1.0, deadline, 0, AS_OF) == (Pace.met, None)
     assert judge(6, 10, 0.7, deadline, 0, AS_OF) == (Pace.at_risk, None)  # no pace: never
     assert judge(7, 10, 0.7, deadline, 0, AS_OF)[0] is Pace.met  # 70% of 10 is 7
     assert judge(0, 10, 1.0, AS_OF - timedelta(days=1), 1, AS_OF)[0] is Pace.late
     assert judge(0, None, 1.0, deadline, 1, AS_OF) == (Pace.no_inventory, None)
-    assert judge(0, 10, 1.0, deadline, 1.0, AS_OF) == (Pace.on_track, date(2026, 12, 11))
+    assert judge(0, 10, 1.0, deadline, 1.0, AS_OF) == (Pace.on_track, date(2026, 11, 13))
     # a trickle: no date centuries away, just at risk
     assert judge(0, 100_000, 1.0, deadline, 0.05, AS_OF) == (Pace.at_risk, None)
 
@@ -150,7 +163,7 @@ def test_progress_per_unit_on_fixed_data(fixed: Services) -> None:
     assert _unit(progress, "phong-tu-phap").status is Pace.met
     assert _unit(progress, "phong-y-te").status is Pace.met  # nothing on paper to digitize
     kinh_te = _unit(progress, "phong-kinh-te")  # 10 to go at 0.5 a day: 20 working days
-    assert kinh_te.status is Pace.on_track and kinh_te.projected_on == date(2026, 12, 25)
+    assert kinh_te.status is Pace.on_track and kinh_te.projected_on == date(2026, 11, 30)
     thanh_tra = _unit(progress, "thanh-tra-quan")  # nothing done, nothing going on
     assert thanh_tra.status is Pace.at_risk and thanh_tra.projected_on is None
     assert thanh_tra.per_working_day == 0
