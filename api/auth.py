@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+from cachetools import TTLCache
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -39,25 +39,21 @@ _cookie = APIKeyCookie(
 #: how long a process trusts a service token it has checked, without asking the database
 #: again: the cost of a revocation reaching the other API processes late by this much
 TOKEN_CACHE_SECONDS = 10.0
+#: a process remembers this many tokens at most; the least recently used go first
 _TOKEN_CACHE_SIZE = 1000
-_token_cache: dict[str, tuple[float, Principal]] = {}
+_token_cache: TTLCache[str, Principal] = TTLCache(_TOKEN_CACHE_SIZE, TOKEN_CACHE_SECONDS)
 _token_cache_lock = threading.Lock()
 
 
 def _cached_token(plaintext: str) -> tuple[str, Principal | None]:
     key = hashlib.sha256(plaintext.encode()).hexdigest()
     with _token_cache_lock:
-        hit = _token_cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return key, hit[1]
-    return key, None
+        return key, _token_cache.get(key)
 
 
 def _remember_token(key: str, principal: Principal) -> None:
     with _token_cache_lock:
-        if len(_token_cache) >= _TOKEN_CACHE_SIZE:
-            _token_cache.clear()
-        _token_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, principal)
+        _token_cache[key] = principal
 
 
 def forget_tokens() -> None:

@@ -14,12 +14,12 @@ import io
 import logging
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi import status as http
@@ -106,36 +106,9 @@ def _cache_headers(etag: str) -> dict[str, str]:
 _RENDER_LOCK = threading.Lock()
 
 
-class _PngCache:
-    """The most recently rendered page images, bounded by their total size."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            data = self._items.get(key)
-            if data is not None:
-                self._items.move_to_end(key)
-            return data
-
-    def put(self, key: str, data: bytes) -> None:
-        if len(data) > self.max_bytes // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = data
-            self._size += len(data)
-            while self._size > self.max_bytes:
-                _, old = self._items.popitem(last=False)
-                self._size -= len(old)
-
-
-_png_cache = _PngCache(48 * 2**20)
+#: the most recently rendered page images, bounded by their total size (48 MiB)
+_png_cache: LRUCache[str, bytes] = LRUCache(48 * 2**20, getsizeof=len)
+_png_cache_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -211,7 +184,8 @@ def get_page_image(
     headers = _cache_headers(etag)
     if etag_matches(request.headers.get("if-none-match"), etag, weak=True):
         return Response(status_code=http.HTTP_304_NOT_MODIFIED, headers=headers)
-    data = _png_cache.get(etag)
+    with _png_cache_lock:
+        data = _png_cache.get(etag)
     if data is None:
         try:
             data = render_page(svc, doc, n)
@@ -232,7 +206,9 @@ def get_page_image(
                 http.HTTP_409_CONFLICT,
                 "Không hiển thị được trang này. The page cannot be rendered.",
             ) from exc
-        _png_cache.put(etag, data)
+        if len(data) <= _png_cache.maxsize // 4:  # one huge page must not empty the cache
+            with _png_cache_lock:
+                _png_cache[etag] = data
     headers["X-Content-Type-Options"] = "nosniff"
     return Response(data, media_type="image/png", headers=headers)
 
