@@ -11,10 +11,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 import worker.services
 from api.app import app
+from api.i18n import LOCALE_DIR as LOCALE
 from api.i18n import MESSAGES, fmt_date, fmt_number, fmt_percent, js_messages, translate
 from api.web import STATIC, TEMPLATES, day_chart, safe_next
 from schemas.auth import Role
@@ -186,6 +188,28 @@ def test_vietnamese_first_english_on_request(site: Services, login: Login) -> No
     evil = supervisor.get("/lang/vi", params={"next": "https://evil.example/"})
     assert evil.headers["location"] == "/"
     assert "lang=vi" in supervisor.get("/lang/xx").headers["set-cookie"]  # unknown: Vietnamese
+
+
+def test_catalogs_hold_the_same_keys_and_plural_forms() -> None:
+    catalogs = {}
+    for lang in ("vi", "en"):
+        with (LOCALE / lang / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalogs[lang] = read_po(po, locale=lang)
+    ids = {
+        lang: {m.id if isinstance(m.id, str) else m.id[0] for m in c if m.id}
+        for lang, c in catalogs.items()
+    }
+    assert ids["vi"] == ids["en"]
+    for catalog in catalogs.values():
+        for message in catalog:
+            assert not message.fuzzy or not message.id, message.id
+            strings = message.string if message.pluralizable else (message.string,)
+            assert all(s.strip() for s in strings), message.id
+    assert translate("common.pages", "en", n=1) == "1 page"
+    assert translate("common.pages", "en", n=2) == "2 pages"
+    assert translate("common.pages", "vi", n=2) == "2 trang"
+    with pytest.raises(KeyError):
+        translate("no.such.label", "vi")
 
 
 def test_every_label_exists_in_both_languages() -> None:
