@@ -17,6 +17,7 @@ run: system venv
 test: system-test venv-test
 	deploy/test-services.sh
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 ## Benchmarks: figures go to bench/results/.
@@ -26,6 +27,7 @@ bench: venv-test
 
 lint: venv-test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 ## Regenerate schemas/record.schema.json from the models.
 schema: venv
