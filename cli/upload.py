@@ -3,26 +3,34 @@
 Files go in chunks (50 files or 200 MB per request by default), each streamed from disk (a
 chunk is never read into memory) with its own Idempotency-Key: a chunk retried after a
 dropped connection or a 5xx answer returns the batch the service made the first time, never a
-second one. Only the standard library speaks HTTP here, so the command works wherever sohoa
-is installed.
+second one. httpx speaks HTTP (multipart bodies streamed from the open files); tenacity decides
+when to try again.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import random
-import ssl
+import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 from urllib.parse import urlsplit
 
+import httpx
 import typer
 from rich.console import Console
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from cli.common import inputs_or_exit
 from cli.inputs import InputFile
@@ -35,14 +43,15 @@ CHUNK_FILES = 50
 CHUNK_MB = 200
 #: attempts of one request before giving up (connection errors, 5xx, 409, 429)
 MAX_ATTEMPTS = 6
-#: first pause between attempts, doubled each time (with jitter), capped at 60 s
+#: first pause between attempts, doubled each time (with jitter), capped at MAX_PAUSE
 BACKOFF_SECONDS = 1.0
+MAX_PAUSE = 60.0
+CONNECT_SECONDS = 10.0
 POLL_SECONDS = 2.0
 TIMEOUT_SECONDS = 600.0
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _FINAL = {"digitized", "needs_review", "failed"}
 _GOOD = {"digitized", "needs_review"}
-_READ = 1024 * 1024
 
 
 class UsageError(Exception):
@@ -76,7 +85,29 @@ class Answer:
         return str(detail)
 
 
-Body = Callable[[], Iterator[bytes]]
+class _Again(Exception):
+    """An answer that may go away if asked again (5xx, 409 still running, 429)."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(f"HTTP {answer.status} {answer.detail()}")
+        self.answer = answer
+
+
+#: the files of one request, opened afresh for every attempt
+Files = Callable[[ExitStack], list[tuple[str, tuple[str, BinaryIO, str]]]]
+
+
+def _wait(state: RetryCallState) -> float:
+    """Retry-After when the service says it, else exponential backoff with jitter."""
+    failure = state.outcome.exception() if state.outcome else None
+    if isinstance(failure, _Again):
+        retry_after = failure.answer.headers.get("retry-after", "")
+        if retry_after.isdigit():
+            return min(MAX_PAUSE, float(retry_after))
+    backoff = wait_exponential_jitter(
+        multiplier=BACKOFF_SECONDS, max=MAX_PAUSE, jitter=BACKOFF_SECONDS
+    )
+    return float(backoff(state))
 
 
 @dataclass
@@ -92,137 +123,94 @@ class Service:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"--server must be an http:// or https:// URL, got {self.url!r}")
-        self._parts = parts
-        self._prefix = parts.path.rstrip("/")
+        self._client = httpx.Client(
+            base_url=self.url.rstrip("/"),
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(self.timeout, connect=CONNECT_SECONDS),
+        )
 
-    def _connection(self) -> http.client.HTTPConnection:
-        host, port = self._parts.hostname or "", self._parts.port
-        if self._parts.scheme == "https":
-            context = ssl.create_default_context()
-            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=context)
-        return http.client.HTTPConnection(host, port, timeout=self.timeout)
+    def close(self) -> None:
+        self._client.close()
 
     def once(
         self,
         method: str,
         path: str,
         *,
-        body: Body | None = None,
-        length: int = 0,
+        files: Files | None = None,
+        data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        """One request. A service that answers before reading the whole body (a refusal)
-        is still heard: the answer is read even when sending failed."""
-        conn = self._connection()
-        try:
-            conn.putrequest(method, self._prefix + path)
-            sent = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-            sent |= headers or {}
-            if body is not None:
-                sent["Content-Length"] = str(length)
-            for name, value in sent.items():
-                conn.putheader(name, value)
-            conn.endheaders()
-            failure: OSError | None = None
-            if body is not None:
-                try:
-                    for piece in body():
-                        conn.send(piece)
-                except (BrokenPipeError, ConnectionResetError) as exc:
-                    failure = exc
-            try:
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException):
-                if failure is not None:
-                    raise failure from None
-                raise
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
-        finally:
-            conn.close()
+        """One request; files are streamed from disk (httpx sends a Content-Length)."""
+        with ExitStack() as opened:
+            response = self._client.request(
+                method,
+                path,
+                files=files(opened) if files is not None else None,
+                data=data,
+                headers=headers,
+            )
+        return Answer(response.status_code, dict(response.headers), response.content)
 
     def call(
         self,
         method: str,
         path: str,
         *,
-        body: Body | None = None,
-        length: int = 0,
+        files: Files | None = None,
+        data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         console: Console | None = None,
     ) -> Answer:
         """A request, retried with backoff on connection errors and answers that may go away
         (5xx, 409 still running, 429); any other answer is returned."""
-        last = ""
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                pause = min(60.0, BACKOFF_SECONDS * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
-                if console is not None:
-                    console.print(f"[yellow]Thử lại / retrying[/yellow] ({last}) sau {pause:.1f} s")
-                self.sleep(pause)
-            try:
-                answer = self.once(method, path, body=body, length=length, headers=headers)
-            except (OSError, http.client.HTTPException) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                continue
-            if answer.status not in _RETRY_STATUS:
-                return answer
-            last = f"HTTP {answer.status} {answer.detail()}"
-            retry_after = answer.headers.get("retry-after", "")
-            if retry_after.isdigit():
-                self.sleep(min(60.0, float(retry_after)))
-        raise Unreachable(f"{method} {path}: gave up after {MAX_ATTEMPTS} attempts ({last})")
+
+        def tell(state: RetryCallState) -> None:
+            if console is not None and state.outcome is not None:
+                failure = state.outcome.exception()
+                pause = state.upcoming_sleep
+                console.print(f"[yellow]Thử lại / retrying[/yellow] ({failure}) sau {pause:.1f} s")
+
+        def attempt() -> Answer:
+            answer = self.once(method, path, files=files, data=data, headers=headers)
+            if answer.status in _RETRY_STATUS:
+                raise _Again(answer)
+            return answer
+
+        retrying = Retrying(
+            stop=stop_after_attempt(MAX_ATTEMPTS),
+            wait=_wait,
+            retry=retry_if_exception_type((httpx.TransportError, _Again)),
+            sleep=self.sleep,
+            before_sleep=tell,
+        )
+        try:
+            return retrying(attempt)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            why = f"{type(last).__name__}: {last}" if isinstance(last, httpx.HTTPError) else last
+            raise Unreachable(
+                f"{method} {path}: gave up after {MAX_ATTEMPTS} attempts ({why})"
+            ) from None
 
 
 # --- the request body -----------------------------------------------------------------------
 
 
-def _quoted(name: str) -> bytes:
-    raw = name.encode("utf-8", "surrogateescape")
-    raw = raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-    return raw.replace(b"\r", b" ").replace(b"\n", b" ")
+def upload_files(group: list[tuple[InputFile, int]]) -> Files:
+    """The `files` parts of one chunk, each opened when a request is sent. A file that
+    changed size since it was measured fails the request."""
 
+    def open_all(opened: ExitStack) -> list[tuple[str, tuple[str, BinaryIO, str]]]:
+        parts = []
+        for item, size in group:
+            handle = opened.enter_context(item.path.open("rb"))
+            if os.fstat(handle.fileno()).st_size != size:
+                raise UsageError(f"{item.path} changed while it was being sent")
+            parts.append(("files", (item.shown, handle, "application/octet-stream")))
+        return parts
 
-def multipart_body(
-    files: list[tuple[InputFile, int]], fields: dict[str, str], boundary: str
-) -> tuple[int, Body]:
-    """(length, a generator factory) of a multipart/form-data body that streams each file
-    from disk. A file that changed size since it was measured fails the request."""
-    pieces: list[bytes | tuple[Path, int]] = []
-    mark = f"--{boundary}\r\n".encode()
-    for name, value in fields.items():
-        pieces.append(
-            mark + f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            + value.encode("utf-8") + b"\r\n"
-        )  # fmt: skip
-    for item, size in files:
-        pieces.append(
-            mark + b'Content-Disposition: form-data; name="files"; filename="'
-            + _quoted(item.shown) + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        )  # fmt: skip
-        pieces.append((item.path, size))
-        pieces.append(b"\r\n")
-    pieces.append(f"--{boundary}--\r\n".encode())
-    length = sum(len(p) if isinstance(p, bytes) else p[1] for p in pieces)
-
-    def body() -> Iterator[bytes]:
-        for piece in pieces:
-            if isinstance(piece, bytes):
-                yield piece
-                continue
-            path, size = piece
-            left = size
-            with path.open("rb") as f:
-                while left:
-                    data = f.read(min(_READ, left))
-                    if not data:
-                        break
-                    left -= len(data)
-                    yield data
-                if left or f.read(1):
-                    raise UsageError(f"{path} changed while it was being sent")
-
-    return length, body
+    return open_all
 
 
 def chunks(
@@ -306,17 +294,18 @@ def send_all(
     outcome = Outcome()
     groups = chunks(sized, chunk_files, chunk_bytes)
     for number, group in enumerate(groups, start=1):
-        boundary = f"sohoa-{uuid.uuid4().hex}"
-        length, body = multipart_body(group, fields, boundary)
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Idempotency-Key": f"sohoa-upload-{uuid.uuid4()}",
-        }
+        headers = {"Idempotency-Key": f"sohoa-upload-{uuid.uuid4()}"}
+        size = sum(item_size for _, item_size in group)
         console.print(
-            f"Gửi / sending {number}/{len(groups)}: {len(group)} tệp, {length / 2**20:.1f} MB"
+            f"Gửi / sending {number}/{len(groups)}: {len(group)} tệp, {size / 2**20:.1f} MB"
         )
         answer = service.call(
-            "POST", "/api/v1/batches", body=body, length=length, headers=headers, console=console
+            "POST",
+            "/api/v1/batches",
+            files=upload_files(group),
+            data=fields,
+            headers=headers,
+            console=console,
         )
         if answer.status not in (200, 202):
             raise _refused(answer, f"gửi / sending {number}/{len(groups)}")
@@ -421,6 +410,7 @@ def upload(
         )
         if wait:
             follow(service, outcome, console)
+        service.close()
     except UsageError as exc:
         console.print(f"[red]Lỗi / error:[/red] {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
