@@ -10,53 +10,23 @@ in Vietnamese, 1,234.5 in English).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
 from schemas.auth import ROLE_LABELS, Role
 from schemas.errors import ERROR_MESSAGES
+from schemas.i18n import LANGS, Messages, pick_lang
 from schemas.plan import MEASURE_LABELS, PACE_LABELS
 from schemas.review import review_message
 
-LANGS = ("vi", "en")
-DEFAULT_LANG = "vi"
 LANG_COOKIE = "lang"
 VIETNAM = timezone(timedelta(hours=7))
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "messages"
-
-
-def _load(lang: str) -> tuple[Translations, dict[str, str], frozenset[str]]:
-    """One language's catalog (`locale/<lang>/LC_MESSAGES/messages.po`, edited by translators
-    with any PO editor), compiled in memory: no compiled `.mo` files to keep in step."""
-    with (LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        catalog = read_po(po, locale=lang, domain=DOMAIN)
-    texts: dict[str, str] = {}
-    plural: set[str] = set()
-    for message in catalog:
-        if not message.id:
-            continue  # the header
-        if message.pluralizable:
-            key = message.id[0]
-            plural.add(key)
-            texts[key] = message.string[-1] if lang != "vi" else message.string[0]
-        else:
-            texts[message.id] = message.string
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN), texts, frozenset(plural)
-
-
-_CATALOGS = {lang: _load(lang) for lang in LANGS}
+#: the pages' own words: api/locale/<lang>/LC_MESSAGES/messages.po
+WEB = Messages(LOCALE_DIR, "messages")
 #: labels defined next to their enums elsewhere, under keys of their own
 _ENUM_LABELS: dict[str, tuple[str, str]] = {}
 
@@ -77,8 +47,9 @@ _add_labels()
 #: key → (Vietnamese, English): every label, for the scripts and the tests
 MESSAGES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
-        **{k: (_CATALOGS["vi"][1][k], _CATALOGS["en"][1].get(k, "")) for k in _CATALOGS["vi"][1]},
-        **{k: ("", en) for k, en in _CATALOGS["en"][1].items() if k not in _CATALOGS["vi"][1]},
+        **{
+            k: (WEB.catalogs["vi"].texts[k], WEB.catalogs["en"].texts.get(k, "")) for k in WEB.ids()
+        },
         **_ENUM_LABELS,
     }
 )
@@ -87,28 +58,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = MappingProxyType(
 _JS_PREFIXES = ("js.", "status.", "outcome.", "field.", "common.", "batch.")
 
 
-def pick_lang(value: str | None) -> str:
-    """A supported language from a cookie or query value; Vietnamese otherwise."""
-    value = (value or "").strip().lower()[:5]
-    return value if value in LANGS else DEFAULT_LANG
-
-
 def translate(key: str, lang: str, **params: object) -> str:
     """The message `key` in `lang`, placeholders filled. An unknown key raises KeyError:
     a label missing from the dictionary is a bug the tests must see."""
     lang = pick_lang(lang)
     if key in _ENUM_LABELS:
         text = _ENUM_LABELS[key][LANGS.index(lang)]
-    else:
-        translations, texts, plural = _CATALOGS[lang]
-        if key not in texts:
-            raise KeyError(key)
-        count = params.get("n")
-        if key in plural and isinstance(count, int):
-            text = translations.ngettext(key, key, count)
-        else:
-            text = translations.gettext(key)
-    return text.format(**params) if params else text
+        return text.format(**params) if params else text
+    return WEB.text(key, lang, **params)
 
 
 class Translator:

@@ -4,7 +4,7 @@ and the plan and inventories that progress is measured against."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import Response
@@ -25,6 +25,9 @@ AsOf = Annotated[
 ]
 Window = Annotated[
     int, Query(ge=7, le=366, description="Calendar days over which the pace is measured")
+]
+ReportLang = Annotated[
+    Literal["vi", "en"], Query(description="Language of the report: Vietnamese or English")
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,12 +57,16 @@ def _filename(as_of: date | None, ext: str) -> str:
     responses={200: {"content": {XLSX: {}}, "description": "The report as a workbook"}},
 )
 def get_report_xlsx(
-    _: ReportsReader, svc: ServicesDep, as_of: AsOf = None, window_days: Window = 28
+    _: ReportsReader,
+    svc: ServicesDep,
+    as_of: AsOf = None,
+    window_days: Window = 28,
+    lang: ReportLang = "vi",
 ) -> Response:
     """The report: a summary sheet, one sheet per level with totals, by type, by month."""
     progress = _progress(svc, as_of, window_days)
     return Response(
-        report_xlsx(progress),
+        report_xlsx(progress, lang),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{_filename(as_of, "xlsx")}"'},
     )
@@ -71,11 +78,15 @@ def get_report_xlsx(
     responses={200: {"content": {"text/csv": {}}, "description": "The units' table"}},
 )
 def get_report_csv(
-    _: ReportsReader, svc: ServicesDep, as_of: AsOf = None, window_days: Window = 28
+    _: ReportsReader,
+    svc: ServicesDep,
+    as_of: AsOf = None,
+    window_days: Window = 28,
+    lang: ReportLang = "vi",
 ) -> Response:
     progress = _progress(svc, as_of, window_days)
     return Response(
-        report_csv(progress).encode("utf-8"),
+        report_csv(progress, lang).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{_filename(as_of, "csv")}"'},
     )

@@ -70,16 +70,32 @@ def report(
     ] = 28,
     xlsx: Annotated[Path | None, typer.Option(help="Also write the workbook here")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the CSV here")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: vi or en")] = "vi",
 ) -> None:
     """Print progress per unit against the plan (the table of the steering committee's report)."""
     from rich.console import Console
     from rich.table import Table
 
+    from schemas.i18n import LANGS
     from schemas.plan import PACE_LABELS
     from store import unit_of_work
     from store.progress import compute_progress
-    from store.report import COLUMNS, LEVELS, level_units, report_csv, report_xlsx, total_row
+    from store.report import (
+        LEVELS,
+        REPORT,
+        columns,
+        level_label,
+        level_units,
+        report_csv,
+        report_xlsx,
+        total_label,
+        total_row,
+    )
     from store.report import unit_row as row_of
+
+    if lang not in LANGS:
+        typer.echo(f"error: --lang must be one of {', '.join(LANGS)}", err=True)
+        raise typer.Exit(EXIT_USAGE)
 
     day = _parse_day(as_of) if as_of else None
     svc = ready_services()
@@ -88,33 +104,35 @@ def report(
     console = Console()
     if progress.plan:
         plan = progress.plan
-        console.print(f"[bold]Kế hoạch {plan.number}[/] — {plan.task_group}")
-    console.print(f"Số liệu đến ngày {progress.as_of:%d/%m/%Y}")
+        console.print(f"[bold]{plan.number}[/] — {plan.task_group}")
+    console.print(REPORT.text("report.as_of", lang, date=f"{progress.as_of:%d/%m/%Y}"))
+    deadline_word = REPORT.text("report.deadline_short", lang)
     for i in progress.indicators:
         share = f"{i.share * 100:.1f}%" if i.share is not None else "—"
         console.print(
-            f"  {i.code}: {share} / {i.target * 100:.0f}% hạn {i.deadline:%d/%m/%Y} — "
-            f"{PACE_LABELS[i.status][0]}"
+            f"  {i.code}: {share} / {i.target * 100:.0f}% {deadline_word} "
+            f"{i.deadline:%d/%m/%Y} — {PACE_LABELS[i.status][LANGS.index(lang)]}"
         )
     shown = [0, 1, 4, 5, 6, 7, 8, 12, 13, 14]
-    for label, kinds in LEVELS:
+    names = columns(lang)
+    for level, kinds in LEVELS:
         units = level_units(progress, kinds)
         if not units:
             continue
-        table = Table(title=label, show_lines=False)
+        table = Table(title=level_label(level, lang), show_lines=False)
         for index in shown:
-            table.add_column(COLUMNS[index], overflow="fold")
+            table.add_column(names[index], overflow="fold")
         for u in units:
-            values = row_of(u)
+            values = row_of(u, lang)
             table.add_row(*("" if values[i] is None else str(values[i]) for i in shown))
-        total = total_row(f"Tổng {label.lower()}", units)
+        total = total_row(total_label(level, lang), units)
         table.add_row(*("" if total[i] is None else str(total[i]) for i in shown), style="bold")
         console.print(table)
     if xlsx:
-        xlsx.write_bytes(report_xlsx(progress))
+        xlsx.write_bytes(report_xlsx(progress, lang))
         typer.echo(f"written {xlsx}", err=True)
     if csv:
-        csv.write_text(report_csv(progress), encoding="utf-8")
+        csv.write_text(report_csv(progress, lang), encoding="utf-8")
         typer.echo(f"written {csv}", err=True)
 
 

@@ -217,6 +217,10 @@ def test_api_report_files_match_the_json(fixed: Services) -> None:
             data = client.get("/api/v1/progress", params={"as_of": AS_OF.isoformat()}).json()
             xlsx = client.get("/api/v1/progress/report.xlsx", params={"as_of": str(AS_OF)})
             csv_text = client.get("/api/v1/progress/report.csv", params={"as_of": str(AS_OF)})
+            english = {"as_of": str(AS_OF), "lang": "en"}
+            xlsx_en = client.get("/api/v1/progress/report.xlsx", params=english)
+            csv_en = client.get("/api/v1/progress/report.csv", params=english)
+            unknown = client.get("/api/v1/progress/report.csv", params={"lang": "fr"})
             staff = bearer(fixed, "records:read", "records:write", units=["phong-noi-vu"])
             assert client.get("/api/v1/progress", headers=staff).status_code == 403
             mine = client.put(
@@ -260,6 +264,20 @@ def test_api_report_files_match_the_json(fixed: Services) -> None:
     assert sum(1 for line in lines if line.startswith("Cấp quận,")) == 13 + 1  # and the total
     noi_vu = next(u for u in after["units"] if u["unit"] == "phong-noi-vu")
     assert noi_vu["inventory"] == 120 and noi_vu["share"] == 0.35
+    # the same report in English: the same figures under English words
+    book_en = load_workbook(io.BytesIO(xlsx_en.content))
+    assert book_en.sheetnames == ["Summary", "District level", "Ward level", "By document type",
+                                  "By month"][: len(book_en.sheetnames)]  # fmt: skip
+    assert book_en["Summary"]["A1"].value == "Archive digitization progress report"
+    rows_en = list(book_en["District level"].iter_rows(values_only=True))
+    rows_vi = list(book["Cấp quận"].iter_rows(values_only=True))
+    assert rows_en[0][:3] == ("Unit code", "Unit", "Indicator")
+    assert [r[7] for r in rows_en[1:]] == [r[7] for r in rows_vi[1:]]
+    assert rows_en[-1][1] == "Total, District level"
+    assert {r[14] for r in rows_en[1:-1]} <= {"Met", "On track", "At risk", "Late", "No inventory"}
+    lines_en = csv_en.content.decode("utf-8-sig").splitlines()
+    assert lines_en[0].startswith("Level,Unit code,Unit") and len(lines_en) == len(lines)
+    assert unknown.status_code == 422
 
 
 def test_plan_files_are_validated(svc: Services) -> None:
@@ -308,5 +326,8 @@ def test_cli_loads_the_example_plan_and_prints_the_report(tmp_path: Path) -> Non
     printed = sohoa("report", "--as-of", "27/11/2026", "--xlsx", str(xlsx))
     assert printed.returncode == 0, printed.stderr
     assert "Cấp phường" in printed.stdout and "Tổng cấp quận" in printed.stdout
+    english = sohoa("report", "--as-of", "27/11/2026", "--lang", "en")
+    assert "Ward level" in english.stdout and "Total, District level" in english.stdout
+    assert sohoa("report", "--lang", "fr").returncode == 2
     assert "Chậm tiến độ" in printed.stdout  # the example's deadlines are in 2025
     assert load_workbook(xlsx).sheetnames[0] == "Tổng hợp"
