@@ -361,7 +361,7 @@ def test_dashboard_shows_progress_against_the_plan(
     assert row and 'data-digitized="1"' in row.group(2)
     assert "DLS-01" in after.text and "DLS-02" in after.text
     assert 'href="/api/v1/progress/report.xlsx?lang=vi"' in after.text
-    assert 'href="/api/v1/progress/report.csv"' in after.text
+    assert 'href="/api/v1/progress/report.csv?lang=vi"' in after.text
     assert re.search(r'data-pages="\d+"', after.text)  # the chart's bars
     assert ISO_DATE.search(_visible_text(after.text)) is None
     statuses = re.findall(r'<tr data-unit="[^"]+" data-status="(\w+)"', after.text)
