@@ -45,12 +45,12 @@ def load_catalog(po_file: Path, lang: str) -> Catalog:
     for message in catalog:
         if not message.id:
             continue  # the header
-        if message.pluralizable:
-            key = message.id[0]
-            plural.add(key)
-            texts[key] = message.string[-1]
-        else:
-            texts[message.id] = message.string
+        if isinstance(message.id, str):
+            texts[message.id] = str(message.string)
+        else:  # (singular, plural) ids, and one text per plural form
+            forms = message.string if isinstance(message.string, (tuple, list)) else ("",)
+            plural.add(message.id[0])
+            texts[message.id[0]] = forms[-1]
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from schemas.record import Record
 
 SCHEMA_PATH = Path(__file__).with_name("record.schema.json")
 
 
-def record_json_schema() -> dict:
+def record_json_schema() -> dict[str, Any]:
     schema = Record.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "/api/v1/schemas/record.json"

@@ -60,7 +60,8 @@ class Inventory(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
     def of(self, measure: Measure) -> int | None:
-        return getattr(self, measure.value)
+        value: int | None = getattr(self, measure.value)
+        return value
 
 
 class Plan(BaseModel):
