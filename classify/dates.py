@@ -42,6 +42,9 @@ class DateRead:
     start: int  # where the date words start in the text given
     fixed: bool  # look-alike characters were read as digits
     problem: str | None = None  # why there is no date although the line is there
+    day: int | None = None  # the parts as read, each None when unreadable
+    month: int | None = None
+    year: int | None = None
 
 
 def _number(token: str | None) -> tuple[int | None, bool]:
@@ -108,6 +111,9 @@ def parse_date(text: str, *, numeric: bool = True) -> DateRead | None:
         start=m.start(),
         fixed=fixed_d or fixed_m or fixed_y or year_fixed,
         problem=problem,
+        day=d,
+        month=mo,
+        year=y,
     )
 
 

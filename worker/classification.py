@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
-from ocr import parse_hocr
+from classify.evidence import Reading
+from classify.locate import locate, variants
+from ocr import handwritten, parse_hocr
 from ocr.hocr_map import upright_hocr
 from ocr.pdfchars import words_from_chars
 from ocr.sniff import PDF
-from ocr.sources import open_source
+from ocr.sources import DocumentSource, open_source
+from schemas.record import Signature
 from store.corrections import corrections
 from store.models import PageRow
 from store.units import list_units
@@ -35,17 +38,21 @@ def classify_pages(
     document_id: str,
     source: Path,
     media_type: str,
+    signatures: Sequence[Signature] = (),
 ) -> Classification:
     count = len(pages)
     boxed = {1} | set(range(max(1, count - SIGNATURE_PAGES + 1), count + 1))
     inputs = []
     pdf_source = None
+    readings: dict[str, list[Reading]] = {}
+    stored = ""
     try:
         for page in pages:
             words: list[WordBox] | None = None
             width = height = None
             if page.number in boxed and page.has_hocr:
-                raw = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
+                stored = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
+                raw = stored
                 if page.rotation or page.skew:
                     # stored boxes are in the scan's frame; layout wants the header on top
                     raw = upright_hocr(raw, page.rotation, page.skew)
@@ -58,16 +65,17 @@ def classify_pages(
                 width, height = hocr.width, hocr.height
             elif page.number in boxed and media_type == PDF:
                 if pdf_source is None:
-                    settings = svc.settings
-                    pdf_source = open_source(
-                        source, media_type, max_pages=settings.max_pages,
-                        max_pixels=settings.max_image_pixels,
-                    )  # fmt: skip
+                    pdf_source = _open(svc, source, media_type)
                 words = [
                     WordBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
                     for w in words_from_chars(pdf_source.chars(page.number))
                 ] or None
             inputs.append(PageInput(page.number, page.text, words, width, height))
+            if page.number == 1 and page.has_hocr and words:
+                if pdf_source is None:
+                    pdf_source = _open(svc, source, media_type)
+                dpi = svc.settings.ocr_dpi
+                readings = second_readings(pdf_source, page, inputs[0], stored, dpi)
     finally:
         if pdf_source is not None:
             pdf_source.close()
@@ -77,7 +85,43 @@ def classify_pages(
             for c in corrections(session)
         )
         units = list_units(session)
-    return classify(inputs, units=units or None, hints=hints)
+    return classify(
+        inputs, units=units or None, hints=hints, signatures=signatures, readings=readings
+    )
+
+
+def _open(svc: Services, source: Path, media_type: str) -> DocumentSource:
+    settings = svc.settings
+    return open_source(
+        source, media_type, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels
+    )
+
+
+def second_readings(
+    source: DocumentSource, page: PageRow, upright: PageInput, stored_hocr: str, dpi: int
+) -> dict[str, list[Reading]]:
+    """The number, day and month gaps of a scanned first page, read by the second
+    recognizer (a few crops each). Nothing when the gaps are not found or the recognizer
+    is not installed: classification then goes on with Tesseract's reading alone."""
+    crops = locate(upright).fields()
+    if not crops or not handwritten.available():
+        return {}
+    try:
+        frame = parse_hocr(stored_hocr)
+        image = source.render(page.number, dpi).image
+        out: dict[str, list[Reading]] = {}
+        for name, box in crops.items():
+            for variant in variants(box):
+                crop = handwritten.upright_crop(
+                    image, variant, frame=(frame.width, frame.height),
+                    rotation=page.rotation or 0, skew=page.skew or 0.0,
+                )  # fmt: skip
+                read = handwritten.read_field(crop)
+                out.setdefault(name, []).append(Reading(read.text, read.digit_score))
+        return out
+    except Exception:  # the second look is a help, never a reason to lose the record
+        log.exception("second reading of page %s failed", page.number)
+        return {}
 
 
 def classification_record(result: Classification) -> dict[str, Any]:
