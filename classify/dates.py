@@ -30,6 +30,11 @@ _NUMERIC = re.compile(
 _NUMERIC_LOOSE = re.compile(
     rf"ng[a-z]{{1,2}}\s*(?P<d>{_D})\s*[/.-]\s*(?P<m>{_D})\s*[/.-]?\s+(?P<y>{_Y})(?![\w/])"
 )
+# `ngày 0Ÿ tháng # năm 2026`: the words and the year printed, the day and month written by
+# hand and read as anything: the line is there, its day and month are not readable
+_WORDS_LOOSE = re.compile(
+    rf"ng[a-z]{{1,2}}\s*(?P<d>\S{{0,5}})\s*th[a-z]{{2,3}}\s*(?P<m>\S{{0,5}})\s*n[a-z]m\s*(?P<y>{_Y})"
+)
 _THROUGH = re.compile(rf"thong qua\s+(?P<rest>ng[a-z]{{1,2}}\s*{_D}.{{0,40}})")
 
 
@@ -84,7 +89,7 @@ def parse_date(text: str, *, numeric: bool = True) -> DateRead | None:
     """Find a date in `text` (a header segment); None when there is no date phrase."""
     text = nfc(text)
     folded = fold(text)
-    m = _WORDS.search(folded)
+    m = _WORDS.search(folded) or _WORDS_LOOSE.search(folded)
     year_fixed = False
     if m is None and numeric:
         m = _NUMERIC.search(folded) or _NUMERIC_LOOSE.search(folded)

@@ -17,7 +17,9 @@ from classify.evidence import (
     cited_dates,
     decide,
     implausible,
+    notation_value,
     number_value,
+    same_symbol,
     small_value,
 )
 from classify.header import Header, find_marks, read_header
@@ -31,7 +33,7 @@ from classify.issuer import (
     title_case,
 )
 from classify.layout import PageInput, Row, page_rows
-from classify.numbers import looks_misread, repair_type_part
+from classify.numbers import NumberRead, looks_misread, repair_type_part
 from classify.signer import SignerRead, read_signer
 from classify.subject import TitleRead, read_title
 from classify.text import fold
@@ -196,8 +198,36 @@ def _signature(pages: Sequence[PageInput], first: list[Row], body: int) -> Signe
 
 
 def _second(readings: Mapping[str, Sequence[Reading]], name: str) -> list[tuple[str | None, float]]:
-    parse = number_value if name == "number" else small_value
-    return [(parse(r.text), r.score) for r in readings.get(name, ())]
+    if name == "number":
+        return [(number_value(r.text), r.score) for r in readings.get(name, ())]
+    top = 12 if name == "month" else 31
+    return [(small_value(r.text, top), r.score) for r in readings.get(name, ())]
+
+
+def _notation(
+    number: NumberRead, readings: Sequence[Reading]
+) -> tuple[str | None, int | None, str | None]:
+    """The symbol the number stands before: (notation, year, what is wrong). The printed one
+    when the second reading's agrees with it (the number's shape against the symbol); the
+    second reading's when Tesseract could read none and it needs no marks (no `Đ` to lose)."""
+    seconds = [n for n in (notation_value(r.text) for r in readings) if n]
+    second = max(set(seconds), key=seconds.count) if seconds else None
+    printed = number.code_notation
+    if printed is not None:
+        full = f"{number.year}/{printed}" if number.year else printed
+        if second is None or same_symbol(full, second):
+            return printed, number.year, None
+        return None, None, f"symbol {full} / {second}"
+    if second is None:
+        return None, None, "no symbol"
+    if number.loose_notation and same_symbol(number.loose_notation, second):
+        second = number.loose_notation
+    elif any(ch in second.upper() for ch in "DĐ"):
+        return None, None, f"symbol {second}: marks unknown"
+    year_part, _, rest = second.rpartition("/")
+    if year_part.isdigit() and len(year_part) == 4:
+        return rest, int(year_part), None
+    return second, None, None
 
 
 def _number_by_evidence(
@@ -210,15 +240,23 @@ def _number_by_evidence(
     """The number weighed with the second recognizer's readings of its gap."""
     number = head.number
     second = _second(readings, "number")
-    if number is None or not number.code_notation or not second:
+    if number is None or not second:
         return
     printed = number.code_number
     decision = decide(printed, head.number_confidence, second, unreadable="number_unreadable")
     if decision.confidence < 0:
         return
     code = decision.value
-    notation = number.code_notation
-    middle = f"/{number.year}" if number.year else ""
+    notation, year, problem = _notation(number, readings.get("number", ()))
+    if notation is None:
+        if number.number is None or decision.value != printed:
+            doc["number"] = doc["code_number"] = None
+            conf["number"] = 0.0
+            why.append(_why(ReviewCode.readings_disagree, "number", problem))
+        return
+    if notation != number.code_notation:
+        doc["code_notation"] = notation
+    middle = f"/{year}" if year else ""
     doc["code_number"] = code
     doc["number"] = f"{code}{middle}/{notation}" if code else None
     conf["number"] = decision.confidence if code else 0.0

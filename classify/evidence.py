@@ -30,7 +30,8 @@ PRINTED_DISPUTED = 0.65
 #: Tesseract is trusted over a disagreeing second reading only this sure of the digits
 PRINTED_SURE = 0.9
 
-_BEFORE_SLASH = re.compile(r"^\W*(\d{1,6})\s?/")
+# what stands before the slash: digits for a number, anything else (`K3`) is a misreading
+_BEFORE_SLASH = re.compile(r"^\W*([^\W_][^\s/]{0,7})\s?/\s?([\w/-]*)")
 _SMALL = re.compile(r"^\W*(\d{1,2})\W*$")
 # `… số 5770/NBI-QLDN2 ngày 15/12/2025`, `Quyết định số 2034/QĐ-BGDĐT ngày 13 tháng 7 năm 2023`
 _CITED = re.compile(r"so\s+\S*\d\S*/\S+\s+(ng[a-z]{1,2}\s*\d{1,2}.{0,24}?\d{4})")
@@ -55,24 +56,46 @@ class Decision:
 
 
 def number_value(text: str) -> str | None:
-    """The number in a reading of the gap `…/QĐ-UBND`: the digits right before the slash."""
+    """What a reading of the gap `…/QĐ-UBND` has right before the slash: the number when
+    it is digits (`2191`); a token with letters (`K3`) says the reading went wrong."""
     m = _BEFORE_SLASH.match(text.strip())
     return m.group(1) if m else None
 
 
-def small_value(text: str) -> str | None:
-    """A day or a month alone in its gap: one or two digits (`08`, `4`)."""
+def notation_value(text: str) -> str | None:
+    """The symbol after the number in a reading of the gap (`CT-CS`, `2025/QD-UBND`)."""
+    m = _BEFORE_SLASH.match(text.strip())
+    return m.group(2).strip("-/") or None if m else None
+
+
+def small_value(text: str, top: int = 31) -> str | None:
+    """A day (up to 31) or a month (up to 12) alone in its gap: one or two digits."""
     m = _SMALL.match(text.strip())
-    return m.group(1) if m else None
+    if m is None or not 1 <= int(m.group(1)) <= top:
+        return None
+    return m.group(1)
+
+
+def same_symbol(a: str | None, b: str | None) -> bool:
+    """Two readings of a symbol agree once folded (the second recognizer reads no marks)."""
+    return a is not None and b is not None and fold(a).replace(" ", "") == fold(b).replace(" ", "")
 
 
 def vote(values: Sequence[tuple[str | None, float]]) -> tuple[str | None, int, float]:
-    """The value most readings agree on, how many, and the best score among them."""
-    good = [(v, s) for v, s in values if v is not None and s >= MIN_SCORE]
+    """The value the readings agree on, how many, and the best score among them. Readings
+    that give two different values (`3` and `K3`'s nothing aside) are no evidence at all."""
+    given = {v.lstrip("0") or "0" for v, _ in values if v is not None}
+    if len(given) > 1:
+        return None, 0, 0.0
+    good = [(v, s) for v, s in values if v is not None and v.isdigit() and s >= MIN_SCORE]
     if not good:
         return None, 0, 0.0
     (value, count), *_ = Counter(v for v, _ in good).most_common(1)
     return value, count, max(s for v, s in good if v == value)
+
+
+def conflicting(values: Sequence[tuple[str | None, float]]) -> bool:
+    return len({v.lstrip("0") or "0" for v, _ in values if v is not None}) > 1
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -89,6 +112,8 @@ def decide(
     """Weigh Tesseract's value (`printed`, None when it read none) against the second
     recognizer's readings of the same field (several crops of it, each a vote)."""
     value, votes, score = vote(second)
+    if value is None and conflicting(second) and printed is None:
+        return Decision(None, 0.0, unreadable, "the second readings disagree")
     if value is None:  # the second recognizer has nothing to say: Tesseract as before
         return Decision(printed, -1.0)
     if printed is not None:
