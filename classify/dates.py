@@ -33,7 +33,8 @@ _NUMERIC_LOOSE = re.compile(
 # `ngày 0Ÿ tháng # năm 2026`: the words and the year printed, the day and month written by
 # hand and read as anything: the line is there, its day and month are not readable
 _WORDS_LOOSE = re.compile(
-    rf"ng[a-z]{{1,2}}\s*(?P<d>\S{{0,5}})\s*th[a-z]{{2,3}}\s*(?P<m>\S{{0,5}})\s*n[a-z]m\s*(?P<y>{_Y})"
+    rf"ng[a-z]{{1,2}}\s*(?P<d>\S{{0,5}}?)\s*(?:th[a-z]{{2,3}}|\S?h[a-z]ng)\s*(?P<m>\S{{0,5}})\s*"
+    rf"n[a-z]m\s*(?P<y>{_Y})"
 )
 _THROUGH = re.compile(rf"thong qua\s+(?P<rest>ng[a-z]{{1,2}}\s*{_D}.{{0,40}})")
 

@@ -12,6 +12,7 @@ from rapidfuzz import fuzz
 
 from classify.dates import parse_passed_date
 from classify.evidence import (
+    SECOND_ONLY,
     WITNESSED,
     Reading,
     cited_dates,
@@ -206,8 +207,9 @@ def _second(readings: Mapping[str, Sequence[Reading]], name: str) -> list[tuple[
 
 def _notation(
     number: NumberRead, readings: Sequence[Reading]
-) -> tuple[str | None, int | None, str | None]:
-    """The symbol the number stands before: (notation, year, what is wrong). The printed one
+) -> tuple[str | None, int | None, str | None, bool]:
+    """The symbol the number stands before: (notation, year, what is wrong, whether the
+    printed text witnesses it). The printed one
     when the second reading's agrees with it (the number's shape against the symbol); the
     second reading's when Tesseract could read none and it needs no marks (no `Đ` to lose)."""
     seconds = [n for n in (notation_value(r.text) for r in readings) if n]
@@ -216,18 +218,19 @@ def _notation(
     if printed is not None:
         full = f"{number.year}/{printed}" if number.year else printed
         if second is None or same_symbol(full, second):
-            return printed, number.year, None
-        return None, None, f"symbol {full} / {second}"
+            return printed, number.year, None, True
+        return None, None, f"symbol {full} / {second}", False
     if second is None:
-        return None, None, "no symbol"
-    if number.loose_notation and same_symbol(number.loose_notation, second):
-        second = number.loose_notation
+        return None, None, "no symbol", False
+    witnessed = bool(number.loose_notation and same_symbol(number.loose_notation, second))
+    if witnessed:
+        second = number.loose_notation or second
     elif any(ch in second.upper() for ch in "DĐ"):
-        return None, None, f"symbol {second}: marks unknown"
+        return None, None, f"symbol {second}: marks unknown", False
     year_part, _, rest = second.rpartition("/")
     if year_part.isdigit() and len(year_part) == 4:
-        return rest, int(year_part), None
-    return second, None, None
+        return rest, int(year_part), None, witnessed
+    return second, None, None, witnessed
 
 
 def _number_by_evidence(
@@ -247,7 +250,7 @@ def _number_by_evidence(
     if decision.confidence < 0:
         return
     code = decision.value
-    notation, year, problem = _notation(number, readings.get("number", ()))
+    notation, year, problem, witnessed = _notation(number, readings.get("number", ()))
     if notation is None:
         if number.number is None or decision.value != printed:
             doc["number"] = doc["code_number"] = None
@@ -260,6 +263,8 @@ def _number_by_evidence(
     doc["code_number"] = code
     doc["number"] = f"{code}{middle}/{notation}" if code else None
     conf["number"] = decision.confidence if code else 0.0
+    if code and not witnessed:  # the symbol rests on the second reading alone
+        conf["number"] = min(conf["number"], SECOND_ONLY)
     why[:] = [r for r in why if not (r.field == "number" and r.code == "number_unreadable")]
     if decision.why:
         why.append(_why(ReviewCode(decision.why), "number", decision.detail))

@@ -11,7 +11,6 @@ a blank, since nobody looks at a field that seems filled in.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,7 @@ from datetime import date
 from classify.dates import parse_date
 from classify.text import fold
 
-#: a second reading's characters must score this (the lowest of its digits) to count
+#: the best of the agreeing readings must score this (the lowest of its digits) to count
 MIN_SCORE = 0.6
 #: confidences given by the evidence (a key field below 0.7 sends the record to review)
 BOTH_AGREE = 0.97
@@ -82,16 +81,14 @@ def same_symbol(a: str | None, b: str | None) -> bool:
 
 
 def vote(values: Sequence[tuple[str | None, float]]) -> tuple[str | None, int, float]:
-    """The value the readings agree on, how many, and the best score among them. Readings
-    that give two different values (`3` and `K3`'s nothing aside) are no evidence at all."""
-    given = {v.lstrip("0") or "0" for v, _ in values if v is not None}
-    if len(given) > 1:
+    """The value the readings agree on, how many gave it, and the best score among them.
+    Readings that give two different values (`3` and `23`, `3` and `K3`) are no evidence."""
+    if conflicting(values):
         return None, 0, 0.0
-    good = [(v, s) for v, s in values if v is not None and v.isdigit() and s >= MIN_SCORE]
+    good = [(v, s) for v, s in values if v is not None and v.isdigit()]
     if not good:
         return None, 0, 0.0
-    (value, count), *_ = Counter(v for v, _ in good).most_common(1)
-    return value, count, max(s for v, s in good if v == value)
+    return good[0][0], len(good), max(s for _, s in good)
 
 
 def conflicting(values: Sequence[tuple[str | None, float]]) -> bool:
@@ -122,11 +119,11 @@ def decide(
         if printed_confidence is not None and printed_confidence >= PRINTED_SURE:
             return Decision(printed, PRINTED_DISPUTED, "readings_disagree", f"{printed} / {value}")
         return Decision(None, 0.0, "readings_disagree", f"{printed} / {value}")
-    if votes >= 2 and votes == len(second) and score >= 0.9:
+    if votes >= 2 and score >= 0.9:  # several crops read it, none read anything else
         return Decision(value, SECOND_ONLY_UNANIMOUS)
-    if votes >= 2:
-        return Decision(value, SECOND_ONLY, "low_confidence", f"{votes} of {len(second)} readings")
-    return Decision(None, 0.0, unreadable, f"one reading: {value}")
+    if votes >= 2 and score >= MIN_SCORE:
+        return Decision(value, SECOND_ONLY, "low_confidence", f"digits scored {score:.2f}")
+    return Decision(None, 0.0, unreadable, f"{votes} of {len(second)} readings: {value}")
 
 
 def cited_dates(text: str) -> list[date]:

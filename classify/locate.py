@@ -31,8 +31,11 @@ VARIANTS = ((0.2, 0.0), (0.35, 0.0), (0.1, 0.2))
 
 _LABEL = re.compile(r"^[^a-z0-9]{0,2}s[o06e]\s*[:;.,]?")
 _DAY = re.compile(r"^ng[a-z]{1,2}y?")
-_MONTH = re.compile(r"^th[a-z]{2,3}")
+# `tháng`, or `:háng` when the handwritten day runs over its `t`
+_MONTH = re.compile(r"t?h[a-z]ng")
 _YEAR_WORD = re.compile(r"^n[a-z]m")
+#: the place–date line sits beside the number line: at most this many line heights apart
+NEAR_NUMBER = 3.0
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,16 @@ def _date(line: list[WordBox], width: float, height: float) -> tuple[Box, Box, B
     folded = [fold(w.text) for w in line]
     for i, f in enumerate(folded):
         day = _DAY.match(f)
-        if day is None or not f.startswith("ng"):
-            continue
-        month = next(
-            (k for k in range(i + 1, min(len(line), i + 5)) if _MONTH.match(folded[k])), None
+        if day is None or (i and "/" in folded[i - 1]) or "can cu" in " ".join(folded[:i]):
+            continue  # a date in a sentence citing a document: `… số 30/2020/NĐ-CP ngày …`
+        # `tháng` may be read joined to the handwriting before it (`08tháng`)
+        month, m_start = next(
+            (
+                (k, m.start())
+                for k in range(i + 1, min(len(line), i + 5))
+                if (m := _MONTH.search(folded[k])) is not None
+            ),
+            (None, 0),
         )
         if month is None:
             continue
@@ -127,14 +136,13 @@ def _date(line: list[WordBox], width: float, height: float) -> tuple[Box, Box, B
         y0 = min(w.y0 for w in line[i : month + 1])
         y1 = max(w.y1 for w in line[i : month + 1])
         start = _after(line[i], day.end())
-        day_gap = _pad(start, y0, line[month].x0, y1, width, height)
+        day_gap = _pad(start, y0, _after(line[month], m_start), y1, width, height)
         month_gap = None
         if year is not None:
-            m_end = _after(line[month], _MONTH.match(folded[month]).end())  # type: ignore[union-attr]
+            m_end = _after(line[month], _MONTH.search(folded[month]).end())  # type: ignore[union-attr]
             month_gap = _pad(m_end, y0, line[year].x0, y1, width, height)
-        last = line[year + 1] if year is not None and year + 1 < len(line) else line[-1]
-        x0, ly0, _, ly1 = _line_box(line[: (year + 2 if year is not None else len(line))])
-        date_line = _pad(x0, ly0, last.x1, ly1, width, height)
+        x0, ly0, x1, ly1 = _line_box(line[i : (year + 2 if year is not None else len(line))])
+        date_line = _pad(line[0].x0 if i else x0, ly0, x1, ly1, width, height)
         if day_gap[2] - day_gap[0] <= 0:
             return None
         return date_line, day_gap, month_gap
@@ -160,10 +168,19 @@ def locate(page: PageInput, *, header_share: float = HEADER_SHARE) -> Crops:
     height = page.height or max(w.y1 for w in words)
     limit = header_share * height
     found: dict[str, Box | None] = {}
-    for group in group_lines([w for w in words if w.y0 < limit]):
-        line = sorted(group.words, key=lambda w: w.x0)
-        if "number_line" not in found and (num := _number(line, width, height)) is not None:
+    header = group_lines([w for w in words if w.y0 < limit])
+    lines = [sorted(g.words, key=lambda w: w.x0) for g in header]
+    for line in lines:
+        if (num := _number(line, width, height)) is not None:
             found["number_line"], found["number_gap"] = num
-        if "date_line" not in found and (dat := _date(line, width, height)) is not None:
+            break
+    near = found.get("number_line")
+    for line in lines:
+        if near is not None:  # beside the number line, not a date in the text under it
+            mid = (line[0].y0 + line[0].y1) / 2
+            if abs(mid - (near[1] + near[3]) / 2) > NEAR_NUMBER * (near[3] - near[1]):
+                continue
+        if (dat := _date(line, width, height)) is not None:
             found["date_line"], found["day_gap"], found["month_gap"] = dat
+            break
     return Crops(page.number, **found)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
 from classify.evidence import Reading
 from classify.locate import locate, variants
@@ -103,39 +105,34 @@ def second_readings(
     """The number, day and month gaps of a scanned first page, read by the second
     recognizer (a few crops each). Nothing when the gaps are not found or the recognizer
     is not installed: classification then goes on with Tesseract's reading alone."""
-    crops = locate(upright).fields()
-    if not crops or not handwritten.available():
+    if not locate(upright).fields() or not handwritten.available():
         return {}
     try:
         frame = parse_hocr(stored_hocr)
         image = source.render(page.number, dpi).image
-        out: dict[str, list[Reading]] = {}
-        for name, box in crops.items():
-            for variant in variants(box):
-                crop = handwritten.upright_crop(
-                    image, variant, frame=(frame.width, frame.height),
-                    rotation=page.rotation or 0, skew=page.skew or 0.0,
-                )  # fmt: skip
-                read = handwritten.read_field(crop)
-                out.setdefault(name, []).append(Reading(read.text, read.digit_score))
-        return out
+        return read_gaps(
+            image, upright, (frame.width, frame.height), page.rotation or 0, page.skew or 0.0
+        )
     except Exception:  # the second look is a help, never a reason to lose the record
         log.exception("second reading of page %s failed", page.number)
         return {}
 
 
-def classification_record(result: Classification) -> dict[str, Any]:
-    """What is kept of the machine's reading, for review and for learning."""
-    return {
-        "header": result.header,
-        "unit": result.unit,
-        "unit_confidence": result.unit_confidence,
-        "field_confidence": result.field_confidence,
-        "needs_review": result.needs_review,
-        "reasons": [r.model_dump(mode="json") for r in result.reasons],
-        "read": result.document.model_dump(mode="json"),
-    }
-
-
-def unit_guess(result: Classification) -> str | None:
-    return result.unit if result.unit_confidence >= UNIT_CONFIDENCE else None
+def read_gaps(
+    image: Image.Image,
+    upright: PageInput,
+    frame: tuple[int, int],
+    rotation: int = 0,
+    skew: float = 0.0,
+) -> dict[str, list[Reading]]:
+    """Locate the gaps on `upright` (word boxes of the page as read) and read each in a few
+    crops of `image` (the page as stored, `frame` its size in the boxes' pixels)."""
+    out: dict[str, list[Reading]] = {}
+    for name, box in locate(upright).fields().items():
+        for variant in variants(box):
+            crop = handwritten.upright_crop(
+                image, variant, frame=frame, rotation=rotation, skew=skew
+            )
+            read = handwritten.read_field(crop)
+            out.setdefault(name, []).append(Reading(read.text, read.digit_score))
+    return out
