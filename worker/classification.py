@@ -99,6 +99,23 @@ def _open(svc: Services, source: Path, media_type: str) -> DocumentSource:
     )
 
 
+def classification_record(result: Classification) -> dict[str, Any]:
+    """What is kept of the machine's reading, for review and for learning."""
+    return {
+        "header": result.header,
+        "unit": result.unit,
+        "unit_confidence": result.unit_confidence,
+        "field_confidence": result.field_confidence,
+        "needs_review": result.needs_review,
+        "reasons": [r.model_dump(mode="json") for r in result.reasons],
+        "read": result.document.model_dump(mode="json"),
+    }
+
+
+def unit_guess(result: Classification) -> str | None:
+    return result.unit if result.unit_confidence >= UNIT_CONFIDENCE else None
+
+
 def second_readings(
     source: DocumentSource, page: PageRow, upright: PageInput, stored_hocr: str, dpi: int
 ) -> dict[str, list[Reading]]:
