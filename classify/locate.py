@@ -82,6 +82,10 @@ def _line_box(words: Sequence[WordBox]) -> tuple[float, float, float, float]:
     )
 
 
+def _symbol_word(text: str, mark: str) -> bool:
+    return mark in text and re.search(r"[^\W\d_]", text.split(mark, 1)[1]) is not None
+
+
 def _number(line: list[WordBox], width: float, height: float) -> tuple[Box, Box] | None:
     for i, word in enumerate(line):
         folded = fold(word.text)
@@ -92,20 +96,16 @@ def _number(line: list[WordBox], width: float, height: float) -> tuple[Box, Box]
         if not colon and (len(folded) > label.end() or i > 0):  # `SỞ …`, `số` in a sentence
             continue
         rest = line[i:]
-        # the symbol: the first word with a slash or a dash and a letter (`/CT-CS`)
-        end = next(
-            (
-                k
-                for k, w in enumerate(rest)
-                if re.search(r"[/-]", w.text) and re.search(r"[^\W\d_]", w.text[1:] or "")
-            ),
-            None,
-        )
+        # the symbol's end: the first word with a dash and a letter (`/CT-CS`), else one with
+        # a slash (`/2025/UBTVQH15`); the label's own word may hold the number (`Số:2/J`)
+        end = next((k for k, w in enumerate(rest) if _symbol_word(w.text, "-")), None)
+        if end is None:
+            end = next((k for k, w in enumerate(rest) if _symbol_word(w.text, "/")), None)
         if end is None:
             return None
         words = rest[: end + 1]
         x0, y0, x1, y1 = _line_box(words)
-        start = _after(word, label.end()) if end > 0 else word.x0
+        start = _after(word, label.end())
         if x1 - start <= 0:
             return None
         return _pad(x0, y0, x1, y1, width, height), _pad(start, y0, x1, y1, width, height)
