@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -10,7 +11,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from classify.dates import parse_passed_date
+from classify.dates import DateRead, parse_date, parse_passed_date
 from classify.evidence import (
     SECOND_ONLY,
     WITNESSED,
@@ -311,15 +312,28 @@ def _date(
         conf["place"] = _ocr(0.9, head.date_confidence)
 
 
+def _date_row(rows: Sequence[Row], head: Header) -> DateRead | None:
+    """The date line read again across its segments: a handwritten day dropped out of the
+    scan leaves a gap wide enough to split `ngày` from `tháng 3 năm 2024`."""
+    for row in rows[: head.last_row + 2]:
+        for i, seg in enumerate(row.segs):
+            if re.search(r"\bng[a-z]{1,2}\b", seg.fold) and "can cu" not in seg.fold:
+                found = parse_date(" ".join(s.text for s in row.segs[i:]), numeric=False)
+                if found is not None and found.year is not None:
+                    return found
+    return None
+
+
 def _date_by_evidence(
     head: Header,
+    rows: Sequence[Row],
     readings: Mapping[str, Sequence[Reading]],
     doc: dict[str, Any],
     conf: dict[str, float],
     why: list[ReviewReason],
 ) -> None:
     """Day and month weighed with the second recognizer's readings of their gaps."""
-    read = head.date
+    read = head.date or _date_row(rows, head)
     day_second, month_second = _second(readings, "day"), _second(readings, "month")
     if read is None or read.year is None or not (day_second or month_second):
         return
@@ -417,7 +431,7 @@ def classify(
     _date(head, pages, doc, conf, why)
     if readings:
         _number_by_evidence(head, readings, doc, conf, why)
-        _date_by_evidence(head, readings, doc, conf, why)
+        _date_by_evidence(head, rows, readings, doc, conf, why)
     _check_date(pages, signatures, doc, conf, why)
 
     header_text = " / ".join(head.issuer_lines) or None
