@@ -11,7 +11,7 @@ a blank, since nobody looks at a field that seems filled in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +28,9 @@ WITNESSED = 0.9
 PRINTED_DISPUTED = 0.65
 #: Tesseract is trusted over a disagreeing second reading only this sure of the digits
 PRINTED_SURE = 0.9
+
+#: below this a field read by Tesseract alone is worth a second reading of its gap
+REREAD_BELOW = 0.9
 
 # what stands before the slash: digits for a number, anything else (`K3`) is a misreading
 _BEFORE_SLASH = re.compile(r"^\W*([^\W_][^\s/]{0,7})\s?/\s?([\w/-]*)")
@@ -144,3 +147,15 @@ def implausible(issued: date, signed: Sequence[date], cited: Sequence[date]) -> 
     if cited and issued < max(cited):
         return f"before the cited document of {max(cited).isoformat()}"
     return None
+
+
+def unsure_fields(confidence: Mapping[str, float]) -> set[str]:
+    """The gaps worth a second reading after a first classification: the number's, and the
+    day's and month's, when those fields were not read for sure (printed numbers and dates
+    read well are left alone, and cost nothing more)."""
+    wanted = set()
+    if confidence.get("number", 0.0) < REREAD_BELOW:
+        wanted.add("number")
+    if confidence.get("issued_on", 0.0) < REREAD_BELOW:
+        wanted |= {"day", "month"}
+    return wanted

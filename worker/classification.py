@@ -4,14 +4,14 @@ record's document fields out."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
-from classify.evidence import Reading
+from classify.evidence import Reading, unsure_fields
 from classify.locate import locate, variants
 from ocr import handwritten, parse_hocr
 from ocr.hocr_map import upright_hocr
@@ -42,19 +42,28 @@ def classify_pages(
     media_type: str,
     signatures: Sequence[Signature] = (),
 ) -> Classification:
+    """Classify from the pages' text and boxes; then, when the number or the date of a
+    scanned first page is not read for sure, read their gaps again with the second
+    recognizer and classify once more with those readings (classify.evidence)."""
     count = len(pages)
     boxed = {1} | set(range(max(1, count - SIGNATURE_PAGES + 1), count + 1))
     inputs = []
     pdf_source = None
-    readings: dict[str, list[Reading]] = {}
-    stored = ""
+    first_hocr = ""  # page 1's stored hOCR, in the scan's frame: where crops are cut
+    with svc.sessions() as session:
+        hints = Hints.from_corrections(
+            Correction(header=c["header"], fields=c["fields"], read=c["read"])
+            for c in corrections(session)
+        )
+        units = list_units(session)
     try:
         for page in pages:
             words: list[WordBox] | None = None
             width = height = None
             if page.number in boxed and page.has_hocr:
-                stored = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
-                raw = stored
+                raw = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
+                if page.number == 1:
+                    first_hocr = raw
                 if page.rotation or page.skew:
                     # stored boxes are in the scan's frame; layout wants the header on top
                     raw = upright_hocr(raw, page.rotation, page.skew)
@@ -73,23 +82,21 @@ def classify_pages(
                     for w in words_from_chars(pdf_source.chars(page.number))
                 ] or None
             inputs.append(PageInput(page.number, page.text, words, width, height))
-            if page.number == 1 and page.has_hocr and words:
-                if pdf_source is None:
-                    pdf_source = _open(svc, source, media_type)
-                dpi = svc.settings.ocr_dpi
-                readings = second_readings(pdf_source, page, inputs[0], stored, dpi)
+        options: dict[str, Any] = {"units": units or None, "hints": hints}
+        result = classify(inputs, signatures=signatures, **options)
+        wanted = unsure_fields(result.field_confidence)
+        if not (wanted and first_hocr and inputs[0].words):
+            return result
+        if pdf_source is None:
+            pdf_source = _open(svc, source, media_type)
+        dpi = svc.settings.ocr_dpi
+        readings = second_readings(pdf_source, pages[0], inputs[0], first_hocr, dpi, wanted)
+        if not readings:
+            return result
+        return classify(inputs, signatures=signatures, readings=readings, **options)
     finally:
         if pdf_source is not None:
             pdf_source.close()
-    with svc.sessions() as session:
-        hints = Hints.from_corrections(
-            Correction(header=c["header"], fields=c["fields"], read=c["read"])
-            for c in corrections(session)
-        )
-        units = list_units(session)
-    return classify(
-        inputs, units=units or None, hints=hints, signatures=signatures, readings=readings
-    )
 
 
 def _open(svc: Services, source: Path, media_type: str) -> DocumentSource:
@@ -117,19 +124,25 @@ def unit_guess(result: Classification) -> str | None:
 
 
 def second_readings(
-    source: DocumentSource, page: PageRow, upright: PageInput, stored_hocr: str, dpi: int
+    source: DocumentSource,
+    page: PageRow,
+    upright: PageInput,
+    stored_hocr: str,
+    dpi: int,
+    wanted: Collection[str] = ("number", "day", "month"),
 ) -> dict[str, list[Reading]]:
     """The number, day and month gaps of a scanned first page, read by the second
     recognizer (a few crops each). Nothing when the gaps are not found or the recognizer
     is not installed: classification then goes on with Tesseract's reading alone."""
-    if not locate(upright).fields() or not handwritten.available():
+    if not set(locate(upright).fields()) & set(wanted) or not handwritten.available():
         return {}
     try:
         frame = parse_hocr(stored_hocr)
         image = source.render(page.number, dpi).image
         return read_gaps(
-            image, upright, (frame.width, frame.height), page.rotation or 0, page.skew or 0.0
-        )
+            image, upright, (frame.width, frame.height), page.rotation or 0, page.skew or 0.0,
+            wanted=wanted,
+        )  # fmt: skip
     except Exception:  # the second look is a help, never a reason to lose the record
         log.exception("second reading of page %s failed", page.number)
         return {}
@@ -141,11 +154,15 @@ def read_gaps(
     frame: tuple[int, int],
     rotation: int = 0,
     skew: float = 0.0,
+    *,
+    wanted: Collection[str] = ("number", "day", "month"),
 ) -> dict[str, list[Reading]]:
     """Locate the gaps on `upright` (word boxes of the page as read) and read each in a few
     crops of `image` (the page as stored, `frame` its size in the boxes' pixels)."""
     out: dict[str, list[Reading]] = {}
     for name, box in locate(upright).fields().items():
+        if name not in wanted:
+            continue
         for variant in variants(box):
             crop = handwritten.upright_crop(
                 image, variant, frame=frame, rotation=rotation, skew=skew
