@@ -30,6 +30,12 @@ _NUMERIC = re.compile(
 _NUMERIC_LOOSE = re.compile(
     rf"ng[a-z]{{1,2}}\s*(?P<d>{_D})\s*[/.-]\s*(?P<m>{_D})\s*[/.-]?\s+(?P<y>{_Y})(?![\w/])"
 )
+# `ngày 0Ÿ tháng # năm 2026`: the words and the year printed, the day and month written by
+# hand and read as anything: the line is there, its day and month are not readable
+_WORDS_LOOSE = re.compile(
+    rf"ng[a-z]{{1,2}}\s*(?P<d>\S{{0,5}}?)\s*(?:th[a-z]{{2,3}}|\S?h[a-z]ng)\s*(?P<m>\S{{0,5}})\s*"
+    rf"n[a-z]m\s*(?P<y>{_Y})"
+)
 _THROUGH = re.compile(rf"thong qua\s+(?P<rest>ng[a-z]{{1,2}}\s*{_D}.{{0,40}})")
 
 
@@ -42,6 +48,9 @@ class DateRead:
     start: int  # where the date words start in the text given
     fixed: bool  # look-alike characters were read as digits
     problem: str | None = None  # why there is no date although the line is there
+    day: int | None = None  # the parts as read, each None when unreadable
+    month: int | None = None
+    year: int | None = None
 
 
 def _number(token: str | None) -> tuple[int | None, bool]:
@@ -81,7 +90,7 @@ def parse_date(text: str, *, numeric: bool = True) -> DateRead | None:
     """Find a date in `text` (a header segment); None when there is no date phrase."""
     text = nfc(text)
     folded = fold(text)
-    m = _WORDS.search(folded)
+    m = _WORDS.search(folded) or _WORDS_LOOSE.search(folded)
     year_fixed = False
     if m is None and numeric:
         m = _NUMERIC.search(folded) or _NUMERIC_LOOSE.search(folded)
@@ -108,6 +117,9 @@ def parse_date(text: str, *, numeric: bool = True) -> DateRead | None:
         start=m.start(),
         fixed=fixed_d or fixed_m or fixed_y or year_fixed,
         problem=problem,
+        day=d,
+        month=mo,
+        year=y,
     )
 
 

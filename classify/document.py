@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -10,7 +11,19 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from classify.dates import parse_passed_date
+from classify.dates import DateRead, parse_date, parse_passed_date
+from classify.evidence import (
+    SECOND_ONLY,
+    WITNESSED,
+    Reading,
+    cited_dates,
+    decide,
+    implausible,
+    notation_value,
+    number_value,
+    same_symbol,
+    small_value,
+)
 from classify.header import Header, find_marks, read_header
 from classify.hints import Hints
 from classify.issuer import (
@@ -22,12 +35,12 @@ from classify.issuer import (
     title_case,
 )
 from classify.layout import PageInput, Row, page_rows
-from classify.numbers import looks_misread, repair_type_part
+from classify.numbers import NumberRead, looks_misread, repair_type_part
 from classify.signer import SignerRead, read_signer
 from classify.subject import TitleRead, read_title
 from classify.text import fold
 from classify.types import lookup, type_from_abbreviation
-from schemas.record import DocumentInfo
+from schemas.record import DocumentInfo, Signature
 from schemas.review import ReviewCode, ReviewReason
 from schemas.unit import Unit
 from schemas.vocab import default_units
@@ -186,6 +199,78 @@ def _signature(pages: Sequence[PageInput], first: list[Row], body: int) -> Signe
     return SignerRead()
 
 
+def _second(readings: Mapping[str, Sequence[Reading]], name: str) -> list[tuple[str | None, float]]:
+    if name == "number":
+        return [(number_value(r.text), r.score) for r in readings.get(name, ())]
+    top = 12 if name == "month" else 31
+    return [(small_value(r.text, top), r.score) for r in readings.get(name, ())]
+
+
+def _notation(
+    number: NumberRead, readings: Sequence[Reading]
+) -> tuple[str | None, int | None, str | None, bool]:
+    """The symbol the number stands before: (notation, year, what is wrong, whether the
+    printed text witnesses it). The printed one
+    when the second reading's agrees with it (the number's shape against the symbol); the
+    second reading's when Tesseract could read none and it needs no marks (no `Đ` to lose)."""
+    seconds = [n for n in (notation_value(r.text) for r in readings) if n]
+    second = max(set(seconds), key=seconds.count) if seconds else None
+    printed = number.code_notation
+    if printed is not None:
+        full = f"{number.year}/{printed}" if number.year else printed
+        if second is None or same_symbol(full, second):
+            return printed, number.year, None, True
+        return None, None, f"symbol {full} / {second}", False
+    if second is None:
+        return None, None, "no symbol", False
+    witnessed = bool(number.loose_notation and same_symbol(number.loose_notation, second))
+    if witnessed:
+        second = number.loose_notation or second
+    elif any(ch in second.upper() for ch in "DĐ"):
+        return None, None, f"symbol {second}: marks unknown", False
+    year_part, _, rest = second.rpartition("/")
+    if year_part.isdigit() and len(year_part) == 4:
+        return rest, int(year_part), None, witnessed
+    return second, None, None, witnessed
+
+
+def _number_by_evidence(
+    head: Header,
+    readings: Mapping[str, Sequence[Reading]],
+    doc: dict[str, Any],
+    conf: dict[str, float],
+    why: list[ReviewReason],
+) -> None:
+    """The number weighed with the second recognizer's readings of its gap."""
+    number = head.number
+    second = _second(readings, "number")
+    if number is None or not second:
+        return
+    printed = number.code_number
+    decision = decide(printed, head.number_confidence, second, unreadable="number_unreadable")
+    if decision.confidence < 0:
+        return
+    code = decision.value
+    notation, year, problem, witnessed = _notation(number, readings.get("number", ()))
+    if notation is None:
+        if number.number is None or decision.value != printed:
+            doc["number"] = doc["code_number"] = None
+            conf["number"] = 0.0
+            why.append(_why(ReviewCode.readings_disagree, "number", problem))
+        return
+    if notation != number.code_notation:
+        doc["code_notation"] = notation
+    middle = f"/{year}" if year else ""
+    doc["code_number"] = code
+    doc["number"] = f"{code}{middle}/{notation}" if code else None
+    conf["number"] = decision.confidence if code else 0.0
+    if code and not witnessed:  # the symbol rests on the second reading alone
+        conf["number"] = min(conf["number"], SECOND_ONLY)
+    why[:] = [r for r in why if not (r.field == "number" and r.code == "number_unreadable")]
+    if decision.why:
+        why.append(_why(ReviewCode(decision.why), "number", decision.detail))
+
+
 def _number(
     head: Header, doc: dict[str, Any], conf: dict[str, float], why: list[ReviewReason]
 ) -> None:
@@ -227,16 +312,101 @@ def _date(
         conf["place"] = _ocr(0.9, head.date_confidence)
 
 
+def _date_row(rows: Sequence[Row], head: Header) -> DateRead | None:
+    """The date line read again across its segments: a handwritten day dropped out of the
+    scan leaves a gap wide enough to split `ngày` from `tháng 3 năm 2024`."""
+    for row in rows[: head.last_row + 2]:
+        for i, seg in enumerate(row.segs):
+            if re.search(r"\bng[a-z]{1,2}\b", seg.fold) and "can cu" not in seg.fold:
+                found = parse_date(" ".join(s.text for s in row.segs[i:]), numeric=False)
+                if found is not None and found.year is not None:
+                    return found
+    return None
+
+
+def _date_by_evidence(
+    head: Header,
+    rows: Sequence[Row],
+    readings: Mapping[str, Sequence[Reading]],
+    doc: dict[str, Any],
+    conf: dict[str, float],
+    why: list[ReviewReason],
+) -> None:
+    """Day and month weighed with the second recognizer's readings of their gaps."""
+    read = head.date or _date_row(rows, head)
+    day_second, month_second = _second(readings, "day"), _second(readings, "month")
+    if read is None or read.year is None or not (day_second or month_second):
+        return
+    sure = head.date_confidence
+    parts = []
+    for printed, second in ((read.day, day_second), (read.month, month_second)):
+        text = str(printed) if printed is not None else None
+        decision = decide(text, sure, second, unreadable="date_unreadable")
+        if decision.confidence < 0:  # nothing from the second reading: the first as it was
+            base = conf.get("issued_on", 0.0) if read.issued_on else 0.0
+            decision = replace(decision, confidence=base if text else 0.0)
+        parts.append(decision)
+    day, month = parts
+    bad = next((p for p in parts if p.why and p.value is None), None)
+    if day.value is None or month.value is None:
+        doc["issued_on"], conf["issued_on"] = None, 0.0
+        why.append(
+            _why(ReviewCode(bad.why if bad else "date_unreadable"), "issued_on",
+                 bad.detail if bad else None)
+        )  # fmt: skip
+        return
+    try:
+        issued = date(read.year, int(month.value), int(day.value))
+    except ValueError:
+        doc["issued_on"], conf["issued_on"] = None, 0.0
+        detail = f"no such date {day.value}/{month.value}/{read.year}"
+        why.append(_why(ReviewCode.date_unreadable, "issued_on", detail))
+        return
+    doc["issued_on"] = issued
+    conf["issued_on"] = min(day.confidence, month.confidence)
+    why[:] = [r for r in why if r.field != "issued_on"]
+    for part in parts:
+        if part.why:
+            why.append(_why(ReviewCode(part.why), "issued_on", part.detail))
+
+
+def _check_date(
+    pages: Sequence[PageInput],
+    signatures: Sequence[Signature],
+    doc: dict[str, Any],
+    conf: dict[str, float],
+    why: list[ReviewReason],
+) -> None:
+    """A date after the digital signing or before a document the text cites is not the issue
+    date: it is dropped. One equal to the signing day has a further witness."""
+    issued = doc.get("issued_on")
+    if not isinstance(issued, date):
+        return
+    signed = [s.signed_at.date() for s in signatures if s.signed_at is not None]
+    cited = cited_dates("\n".join(p.text for p in pages[:2]))
+    problem = implausible(issued, signed, cited)
+    if problem is not None:
+        doc["issued_on"], conf["issued_on"] = None, 0.0
+        why.append(_why(ReviewCode.date_implausible, "issued_on", problem))
+    elif signed and issued == min(signed) and conf.get("issued_on", 0.0) >= 0.6:
+        conf["issued_on"] = max(conf["issued_on"], WITNESSED)
+
+
 def classify(
     pages: Sequence[PageInput],
     *,
     units: Sequence[Unit] | None = None,
     hints: Hints | None = None,
+    signatures: Sequence[Signature] = (),
+    readings: Mapping[str, Sequence[Reading]] | None = None,
 ) -> Classification:
     """Read type, number, date, place, issuer, subject, signer and marks off the pages.
 
     `units` defaults to `schemas.vocab.default_units()`; `hints` come from past corrections.
     A field that cannot be read stays null with confidence 0: nothing is made up.
+    `signatures` are the file's digital signatures (their signing times bound the date);
+    `readings` are a second recognizer's readings of the number, day and month gaps
+    (`classify.locate`), several per field, weighed by `classify.evidence`.
     """
     units = default_units() if units is None else units
     pages = sorted(pages, key=lambda p: p.number)
@@ -259,6 +429,10 @@ def classify(
         doc.update(type=code, type_label=vocab.name, archive_type_code=vocab.archive_code)
     _number(head, doc, conf, why)
     _date(head, pages, doc, conf, why)
+    if readings:
+        _number_by_evidence(head, readings, doc, conf, why)
+        _date_by_evidence(head, rows, readings, doc, conf, why)
+    _check_date(pages, signatures, doc, conf, why)
 
     header_text = " / ".join(head.issuer_lines) or None
     unit_code, unit_conf, parent_out = _issuer(head, units, doc, conf, why)

@@ -25,6 +25,8 @@ _SYMBOL = re.compile(
     rf"/\s?(?P<notation>{_NOTATION})"
 )
 _YEAR = re.compile(r"^(\d{4})/(.+)$")
+# a printed symbol anywhere: capitals (a small `g`, `r` allowed) joined by dashes, `CT-CS`
+_LOOSE = re.compile(r"(?<![^\W\d_])((?:\d{4}/)?[^\W\d_]{1,6}(?:-[^\W_]{1,10})+)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class NumberRead:
     label: str | None  # "luat", "phap lenh" when the label names a type
     fixed: bool  # look-alike characters were read as digits
     end: int
+    # a symbol-like word later in the segment when the number spoils the symbol's reading
+    # (`Số: 2/J “€TI-CS`): only a witness for a second reading, never the record's symbol
+    loose_notation: str | None = None
 
 
 def match_label(folded: str) -> re.Match[str] | None:
@@ -58,7 +63,10 @@ def parse_number(text: str) -> NumberRead | None:
     if m is None:
         if not label.group(2):  # `SỞ TÀI CHÍNH` is not a number line
             return None
-        return NumberRead(None, None, None, None, None, label.group(1), False, start)
+        loose = _LOOSE.findall(rest)
+        return NumberRead(
+            None, None, None, None, None, label.group(1), False, start, loose[0] if loose else None
+        )
     raw_notation = re.sub(r"\s", "", m.group("notation")).rstrip("-/")
     notation, year = raw_notation, None
     ym = _YEAR.match(raw_notation)

@@ -11,7 +11,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
   # chromium: the browser tests drive Debian's Chromium through Playwright.
   # softhsm2: a PKCS#11 token for the signature tests.
-  packages+=(redis-server postgresql docker-compose chromium softhsm2)
+  # fonts-dkg-handwriting: a person's handwriting, for the handwritten numbers and days of
+  # tests/data/handwriting.py
+  packages+=(redis-server postgresql docker-compose chromium softhsm2 fonts-dkg-handwriting)
 elif [[ "${1:-}" == "--bench" ]]; then
   # the references `make bench` compares with: OCRmyPDF (with Ghostscript) and the script
   # model of Vietnamese

@@ -4,16 +4,21 @@ record's document fields out."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
-from ocr import parse_hocr
+from classify.evidence import Reading, unsure_fields
+from classify.locate import locate, variants
+from ocr import handwritten, parse_hocr
 from ocr.hocr_map import upright_hocr
 from ocr.pdfchars import words_from_chars
 from ocr.sniff import PDF
-from ocr.sources import open_source
+from ocr.sources import DocumentSource, open_source
+from schemas.record import Signature
 from store.corrections import corrections
 from store.models import PageRow
 from store.units import list_units
@@ -35,17 +40,30 @@ def classify_pages(
     document_id: str,
     source: Path,
     media_type: str,
+    signatures: Sequence[Signature] = (),
 ) -> Classification:
+    """Classify from the pages' text and boxes; then, when the number or the date of a
+    scanned first page is not read for sure, read their gaps again with the second
+    recognizer and classify once more with those readings (classify.evidence)."""
     count = len(pages)
     boxed = {1} | set(range(max(1, count - SIGNATURE_PAGES + 1), count + 1))
     inputs = []
     pdf_source = None
+    first_hocr = ""  # page 1's stored hOCR, in the scan's frame: where crops are cut
+    with svc.sessions() as session:
+        hints = Hints.from_corrections(
+            Correction(header=c["header"], fields=c["fields"], read=c["read"])
+            for c in corrections(session)
+        )
+        units = list_units(session)
     try:
         for page in pages:
             words: list[WordBox] | None = None
             width = height = None
             if page.number in boxed and page.has_hocr:
                 raw = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
+                if page.number == 1:
+                    first_hocr = raw
                 if page.rotation or page.skew:
                     # stored boxes are in the scan's frame; layout wants the header on top
                     raw = upright_hocr(raw, page.rotation, page.skew)
@@ -58,26 +76,34 @@ def classify_pages(
                 width, height = hocr.width, hocr.height
             elif page.number in boxed and media_type == PDF:
                 if pdf_source is None:
-                    settings = svc.settings
-                    pdf_source = open_source(
-                        source, media_type, max_pages=settings.max_pages,
-                        max_pixels=settings.max_image_pixels,
-                    )  # fmt: skip
+                    pdf_source = _open(svc, source, media_type)
                 words = [
                     WordBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
                     for w in words_from_chars(pdf_source.chars(page.number))
                 ] or None
             inputs.append(PageInput(page.number, page.text, words, width, height))
+        options: dict[str, Any] = {"units": units or None, "hints": hints}
+        result = classify(inputs, signatures=signatures, **options)
+        wanted = unsure_fields(result.field_confidence)
+        if not (wanted and first_hocr and inputs[0].words):
+            return result
+        if pdf_source is None:
+            pdf_source = _open(svc, source, media_type)
+        dpi = svc.settings.ocr_dpi
+        readings = second_readings(pdf_source, pages[0], inputs[0], first_hocr, dpi, wanted)
+        if not readings:
+            return result
+        return classify(inputs, signatures=signatures, readings=readings, **options)
     finally:
         if pdf_source is not None:
             pdf_source.close()
-    with svc.sessions() as session:
-        hints = Hints.from_corrections(
-            Correction(header=c["header"], fields=c["fields"], read=c["read"])
-            for c in corrections(session)
-        )
-        units = list_units(session)
-    return classify(inputs, units=units or None, hints=hints)
+
+
+def _open(svc: Services, source: Path, media_type: str) -> DocumentSource:
+    settings = svc.settings
+    return open_source(
+        source, media_type, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels
+    )
 
 
 def classification_record(result: Classification) -> dict[str, Any]:
@@ -95,3 +121,52 @@ def classification_record(result: Classification) -> dict[str, Any]:
 
 def unit_guess(result: Classification) -> str | None:
     return result.unit if result.unit_confidence >= UNIT_CONFIDENCE else None
+
+
+def second_readings(
+    source: DocumentSource,
+    page: PageRow,
+    upright: PageInput,
+    stored_hocr: str,
+    dpi: int,
+    wanted: Collection[str] = ("number", "day", "month"),
+) -> dict[str, list[Reading]]:
+    """The number, day and month gaps of a scanned first page, read by the second
+    recognizer (a few crops each). Nothing when the gaps are not found or the recognizer
+    is not installed: classification then goes on with Tesseract's reading alone."""
+    if not set(locate(upright).fields()) & set(wanted) or not handwritten.available():
+        return {}
+    try:
+        frame = parse_hocr(stored_hocr)
+        image = source.render(page.number, dpi).image
+        return read_gaps(
+            image, upright, (frame.width, frame.height), page.rotation or 0, page.skew or 0.0,
+            wanted=wanted,
+        )  # fmt: skip
+    except Exception:  # the second look is a help, never a reason to lose the record
+        log.exception("second reading of page %s failed", page.number)
+        return {}
+
+
+def read_gaps(
+    image: Image.Image,
+    upright: PageInput,
+    frame: tuple[int, int],
+    rotation: int = 0,
+    skew: float = 0.0,
+    *,
+    wanted: Collection[str] = ("number", "day", "month"),
+) -> dict[str, list[Reading]]:
+    """Locate the gaps on `upright` (word boxes of the page as read) and read each in a few
+    crops of `image` (the page as stored, `frame` its size in the boxes' pixels)."""
+    out: dict[str, list[Reading]] = {}
+    for name, box in locate(upright).fields().items():
+        if name not in wanted:
+            continue
+        for variant in variants(box):
+            crop = handwritten.upright_crop(
+                image, variant, frame=frame, rotation=rotation, skew=skew
+            )
+            read = handwritten.read_field(crop)
+            out.setdefault(name, []).append(Reading(read.text, read.digit_score))
+    return out

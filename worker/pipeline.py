@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from ocr import (
 )
 from ocr.extract import LOW_CONFIDENCE
 from schemas.errors import ErrorCode
-from schemas.record import ArchiveInfo, Status
+from schemas.record import ArchiveInfo, Signature, Status
 from schemas.review import ReviewCode, ReviewReason
 from store import unit_of_work
 from store.documents import (
@@ -166,6 +167,7 @@ def publish(svc: Services, document_id: str) -> Status | None:
         heartbeat(session, document_id)
         sha256, media_type, page_count = doc.sha256, doc.media_type or "", doc.page_count
         with_hocr = {p.number for p in pages if p.has_hocr}
+        signatures = [Signature.model_validate(s) for s in doc.signatures or []]
         text = "\f".join(p.text for p in pages)
 
     objects = svc.objects
@@ -186,7 +188,9 @@ def publish(svc: Services, document_id: str) -> Status | None:
             log.info("searchable PDF of %s is not strict PDF/A: %s", document_id, problems)
         objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
 
-    document, classification, unit, archive = _classify(svc, document_id, pages, source, media_type)
+    document, classification, unit, archive = _classify(
+        svc, document_id, pages, source, media_type, signatures
+    )
     unsure = [p.number for p in pages if p.method == "ocr" and (p.confidence or 0) < LOW_CONFIDENCE]
     if unsure:  # OCR the engine itself doubts: a person should look at those pages
         classification["needs_review"] = True
@@ -212,7 +216,12 @@ def publish(svc: Services, document_id: str) -> Status | None:
 
 
 def _classify(
-    svc: Services, document_id: str, pages: list, source: Path, media_type: str
+    svc: Services,
+    document_id: str,
+    pages: list,
+    source: Path,
+    media_type: str,
+    signatures: Sequence[Signature] = (),
 ) -> tuple[dict | None, dict, str | None, dict | None]:
     """Document fields, what the machine read, a unit guess and the archive block.
 
@@ -221,7 +230,7 @@ def _classify(
     try:
         result = classify_pages(
             svc, pages, hocr_key=hocr_key, document_id=document_id, source=source,
-            media_type=media_type,
+            media_type=media_type, signatures=signatures,
         )  # fmt: skip
     except Exception as exc:
         log.exception("classification of %s failed", document_id)

@@ -173,6 +173,53 @@ def scanned_pages(work: Path, count: int, defects: tuple[str, ...] = ()) -> dict
     }
 
 
+def handwritten_pages(work: Path, count: int) -> dict[str, float]:
+    """Pages whose number and day are written by hand (tests/data/handwriting.py): sohoa,
+    which reads those gaps a second time (ocr/handwritten.py), against plain Tesseract on the
+    same images; and the second reading's own cost per page, timed alone on Tesseract's
+    word boxes."""
+    from classify import PageInput, WordBox
+    from ocr import parse_hocr
+    from tests.data.handwriting import handwritten_page
+    from tests.data.specs import load_specs
+    from worker.classification import read_gaps
+
+    specs = [s for s in load_specs() if s.issued_on and s.place and "/" in s.number]
+    folder = work / "handwritten"
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = []
+    for i in range(count):
+        scan = handwritten_page(specs[i % len(specs)], seed=i)
+        path = folder / f"{i:02d}.png"
+        scan.image.save(path, dpi=(scan.dpi, scan.dpi))
+        pages.append((path, scan.image))
+    out = work / "handwritten-tesseract"
+    reference = _tesseract_reference([p for p, _ in pages], out, "vie")
+    seconds, _, single = _sohoa(["digitize", str(folder)], _fresh(work / "handwritten-sohoa"))
+    second = 0.0
+    for path, image in pages:
+        hocr = parse_hocr((out / f"{path.stem}.hocr").read_text(encoding="utf-8"))
+        words = [
+            WordBox(w.text, *w.bbox, line=i, confidence=w.confidence)
+            for i, line in enumerate(hocr.lines)
+            for w in line.words
+        ]
+        page = PageInput(1, "", words, hocr.width, hocr.height)
+        start = time.perf_counter()
+        read_gaps(image, page, (hocr.width, hocr.height))
+        second += time.perf_counter() - start
+    sohoa_ppm, tesseract_ppm = count / seconds * 60, count / reference * 60
+    return {
+        "pages": count,
+        "sohoa_pages_per_minute": round(sohoa_ppm, 1),
+        "tesseract_pages_per_minute": round(tesseract_ppm, 1),
+        "ratio_sohoa_to_tesseract": round(sohoa_ppm / tesseract_ppm, 3),
+        "second_reading_ms_per_page": round(second / count * 1000, 1),
+        "second_reading_share_of_tesseract": round(second / reference, 3),
+        "peak_rss_largest_process_mb": round(single / 2**20, 1),
+    }
+
+
 def born_digital(work: Path, count: int) -> dict[str, float]:
     pdf = long_pdf(work / "digital" / f"digital-{count}.pdf", count, scanned=False)
     seconds, peak, _ = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-digital"))
@@ -243,6 +290,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scanned", type=int, default=20, help="scanned pages vs tesseract")
     parser.add_argument("--digital", type=int, default=200, help="born-digital PDF pages")
+    parser.add_argument(
+        "--handwritten", type=int, default=16, help="pages with handwritten number and day"
+    )
     parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
     parser.add_argument("--sealed", type=int, default=20, help="grey sealed pages vs tesseract")
     parser.add_argument("--scaling", type=int, default=40, help="pages of the scaling scan")
@@ -271,6 +321,7 @@ def main() -> None:
         for name, fn, count in (
             ("scanned_vs_tesseract", scanned_pages, args.scanned),
             ("sealed_grey_vs_tesseract", sealed_grey_pages, args.sealed),
+            ("handwritten_vs_tesseract", handwritten_pages, args.handwritten),
             ("scaling", scaling, args.scaling),
             ("born_digital", born_digital, args.digital),
             ("scanned_memory", scanned_memory, args.memory),
