@@ -5,11 +5,13 @@ from __future__ import annotations
 import ctypes
 import mmap
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 
+from ocr.appearances import drop_covered_blanks, flatten_appearances, text_from_words
 from ocr.errors import ExtractionError
 from ocr.sniff import PDF
 from ocr.sources import DocumentSource, PageImage, TextLayer, normalize_text
@@ -37,9 +39,14 @@ class PdfSource(DocumentSource):
     media_type = PDF
 
     def __init__(self, path: Path, *, max_pixels: int) -> None:
-        self.path = path
+        self.original = path
         self.max_pixels = max_pixels
         self.page_count = _check_pdf(path)
+        # pages that draw annotations (e-office numbers and days in signature widgets) are
+        # read from a copy that draws them as page content: see ocr/appearances.py
+        self._workdir = tempfile.TemporaryDirectory(prefix="sohoa-pdf-")
+        self.flattened = flatten_appearances(path, Path(self._workdir.name) / "drawn.pdf")
+        self.path = self.flattened.path if self.flattened else path
         self._pdfium: Any = None
         # pdfium keeps every object it parsed (page images included) until the document is
         # closed: reopen it after a bounded number of bytes' worth of pages.
@@ -62,6 +69,7 @@ class PdfSource(DocumentSource):
         return self._pdfium
 
     def text_layer(self, number: int) -> TextLayer | None:
+        from ocr.pdfchars import words_from_chars
         from ocr.pdftext import read_page
 
         try:
@@ -78,10 +86,15 @@ class PdfSource(DocumentSource):
             ) from exc
         if found is None:
             return None
+        page_text = found.text
+        if self.flattened and number in self.flattened.pages:
+            # pdfium lists what annotations drew after the page's own text: put every word
+            # where it is drawn instead
+            page_text = text_from_words(words_from_chars(self.chars(number))) or page_text
         # pdfium's text holds the page's content only: what is typed into the form's fields
         # (drawn by their widgets) is part of the page's text too. A page with fields and no
         # characters of its own (a scanned form under them) is left to OCR of its render.
-        text = normalize_text("\n".join([found.text, *fields]))
+        text = normalize_text("\n".join([page_text, *fields]))
         if not text:
             return None
         return TextLayer(
@@ -103,7 +116,10 @@ class PdfSource(DocumentSource):
         from ocr.pdfchars import page_chars
 
         try:
-            return page_chars(self.path, number)
+            chars = page_chars(self.path, number)
+            if self.flattened and number in self.flattened.pages:
+                chars = drop_covered_blanks(chars)
+            return chars
         except Exception as exc:  # pdfminer raises many types on hostile content streams
             raise ExtractionError(
                 ErrorCode.corrupt_pdf, f"page {number}: the text layer cannot be read ({exc})"
@@ -138,6 +154,7 @@ class PdfSource(DocumentSource):
         if self._pdfium is not None:
             self._pdfium.close()
             self._pdfium = None
+        self._workdir.cleanup()
 
 
 #: a scan is never rendered below this, however coarse its image (preprocessing enlarges
