@@ -22,6 +22,7 @@ from classify.evidence import (
     notation_value,
     number_value,
     same_symbol,
+    signing_day,
     small_value,
 )
 from classify.header import Header, find_marks, read_header
@@ -382,7 +383,7 @@ def _check_date(
     issued = doc.get("issued_on")
     if not isinstance(issued, date):
         return
-    signed = [s.signed_at.date() for s in signatures if s.signed_at is not None]
+    signed = [signing_day(s.signed_at) for s in signatures if s.signed_at is not None]
     cited = cited_dates("\n".join(p.text for p in pages[:2]))
     problem = implausible(issued, signed, cited)
     if problem is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from classify.dates import parse_date
 from classify.text import fold
@@ -37,6 +37,10 @@ _BEFORE_SLASH = re.compile(r"^\W*([^\W_][^\s/]{0,7})\s?/\s?([\w/-]*)")
 _SMALL = re.compile(r"^\W*(\d{1,2})\W*$")
 # `… số 5770/NBI-QLDN2 ngày 15/12/2025`, `Quyết định số 2034/QĐ-BGDĐT ngày 13 tháng 7 năm 2023`
 _CITED = re.compile(r"so\s+\S*\d\S*/\S+\s+(ng[a-z]{1,2}\s*\d{1,2}.{0,24}?\d{4})")
+# `Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;`
+_GROUND = re.compile(r"can cu\b[^;]{0,160}?\b(ng[a-z]{1,2}\s*\d{1,2}.{0,24}?\d{4})")
+#: Vietnam's time: a signing time is compared with the issue date on the local calendar
+VIETNAM = timezone(timedelta(hours=7))
 
 
 @dataclass(frozen=True)
@@ -130,13 +134,22 @@ def decide(
 
 
 def cited_dates(text: str) -> list[date]:
-    """Dates of the documents a text cites (`… số 12/2020/NĐ-CP ngày 01/02/2020 …`)."""
+    """Dates of the documents a text cites (`… số 12/2020/NĐ-CP ngày 01/02/2020 …`, and the
+    grounds `Căn cứ Luật … ngày 19 tháng 6 năm 2015`), earliest first."""
+    folded = fold(text)
     found = []
-    for m in _CITED.finditer(fold(text)):
+    for m in (*_CITED.finditer(folded), *_GROUND.finditer(folded)):
         read = parse_date(m.group(1))
         if read is not None and read.issued_on is not None:
             found.append(read.issued_on)
-    return found
+    return sorted(set(found))
+
+
+def signing_day(signed_at: datetime) -> date:
+    """The day of a signing time on Vietnam's calendar (a naive time is taken as local)."""
+    if signed_at.tzinfo is None:
+        return signed_at.date()
+    return signed_at.astimezone(VIETNAM).date()
 
 
 def implausible(issued: date, signed: Sequence[date], cited: Sequence[date]) -> str | None:

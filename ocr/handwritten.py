@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ocr.geometry import plan_page
+from ocr.geometry import box_image, plan_page
 
 #: the model's input height; the width follows the crop's aspect
 HEIGHT = 48
@@ -136,12 +136,20 @@ def upright_crop(
     sx, sy = image.width / max(1, frame[0]), image.height / max(1, frame[1])
     x0, y0, x1, y1 = box
     w, h = max(1, round(x1 - x0)), max(1, round(y1 - y0))
-    # output pixel (u, v) -> upright (x0 + u, y0 + v) -> stored frame -> image pixels
+    # only the region under the crop is converted: a page is tens of megabytes in RGB
+    bx0, by0, bx1, by1 = box_image(plan.backward, box)
+    left = max(0, int(bx0 * sx) - 2)
+    top = max(0, int(by0 * sy) - 2)
+    right = min(image.width, int(bx1 * sx) + 3)
+    bottom = min(image.height, int(by1 * sy) + 3)
+    if right <= left or bottom <= top:
+        return Image.new("RGB", (w, h), (255, 255, 255))
+    region = image.crop((left, top, right, bottom)).convert("RGB")
+    # output pixel (u, v) -> upright (x0 + u, y0 + v) -> stored frame -> region pixels
     data = (
-        sx * a, sx * b, sx * (a * x0 + b * y0 + c),
-        sy * d, sy * e, sy * (d * x0 + e * y0 + f),
+        sx * a, sx * b, sx * (a * x0 + b * y0 + c) - left,
+        sy * d, sy * e, sy * (d * x0 + e * y0 + f) - top,
     )  # fmt: skip
-    rgb = image.convert("RGB")
-    return rgb.transform(
+    return region.transform(
         (w, h), Image.Transform.AFFINE, data, Image.Resampling.BILINEAR, fillcolor=(255, 255, 255)
     )

@@ -176,8 +176,8 @@ def scanned_pages(work: Path, count: int, defects: tuple[str, ...] = ()) -> dict
 def handwritten_pages(work: Path, count: int) -> dict[str, float]:
     """Pages whose number and day are written by hand (tests/data/handwriting.py): sohoa,
     which reads those gaps a second time (ocr/handwritten.py), against plain Tesseract on the
-    same images; and the second reading's own cost per page, timed alone on Tesseract's
-    word boxes."""
+    same images and against sohoa on the same pages printed whole (no second reading); and
+    the second reading's own cost per page, timed alone on Tesseract's word boxes."""
     from classify import PageInput, WordBox
     from ocr import parse_hocr
     from tests.data.handwriting import handwritten_page
@@ -185,17 +185,22 @@ def handwritten_pages(work: Path, count: int) -> dict[str, float]:
     from worker.classification import read_gaps
 
     specs = [s for s in load_specs() if s.issued_on and s.place and "/" in s.number]
-    folder = work / "handwritten"
+    folder, printed = work / "handwritten", work / "printed"
     folder.mkdir(parents=True, exist_ok=True)
+    printed.mkdir(parents=True, exist_ok=True)
     pages = []
     for i in range(count):
-        scan = handwritten_page(specs[i % len(specs)], seed=i)
+        spec = specs[i % len(specs)]
+        scan = handwritten_page(spec, seed=i)
         path = folder / f"{i:02d}.png"
         scan.image.save(path, dpi=(scan.dpi, scan.dpi))
         pages.append((path, scan.image))
+        whole = render_pages(spec, dpi=scan.dpi, max_pages=1)[0].image
+        whole.save(printed / path.name, dpi=(scan.dpi, scan.dpi))
     out = work / "handwritten-tesseract"
     reference = _tesseract_reference([p for p, _ in pages], out, "vie")
     seconds, _, single = _sohoa(["digitize", str(folder)], _fresh(work / "handwritten-sohoa"))
+    plain, _, _ = _sohoa(["digitize", str(printed)], _fresh(work / "printed-sohoa"))
     second = 0.0
     for path, image in pages:
         hocr = parse_hocr((out / f"{path.stem}.hocr").read_text(encoding="utf-8"))
@@ -214,6 +219,8 @@ def handwritten_pages(work: Path, count: int) -> dict[str, float]:
         "sohoa_pages_per_minute": round(sohoa_ppm, 1),
         "tesseract_pages_per_minute": round(tesseract_ppm, 1),
         "ratio_sohoa_to_tesseract": round(sohoa_ppm / tesseract_ppm, 3),
+        "sohoa_printed_pages_per_minute": round(count / plain * 60, 1),
+        "ratio_handwritten_to_printed": round(plain / seconds, 3),
         "second_reading_ms_per_page": round(second / count * 1000, 1),
         "second_reading_share_of_tesseract": round(second / reference, 3),
         "peak_rss_largest_process_mb": round(single / 2**20, 1),

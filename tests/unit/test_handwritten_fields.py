@@ -20,6 +20,7 @@ from classify.evidence import (
     implausible,
     notation_value,
     number_value,
+    signing_day,
     small_value,
     vote,
 )
@@ -158,13 +159,20 @@ def test_decide_by_evidence() -> None:
     assert decide("12", 0.95, [(None, 0.0)], unreadable="x").confidence < 0
 
 
+def test_a_signing_time_is_a_day_in_vietnam() -> None:
+    late_utc = datetime(2026, 4, 7, 20, 30, tzinfo=UTC)  # 03:30 on 8 April in Hà Nội
+    assert signing_day(late_utc) == date(2026, 4, 8)
+    assert signing_day(datetime(2026, 4, 7, 20, 30)) == date(2026, 4, 7)
+
+
 def test_cited_dates_and_plausibility() -> None:
     text = (
         "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ;\n"
         "Cục Thuế nhận được Công văn số 5770/NBI-QLDN2 ngày 15/12/2025 của Công ty;\n"
+        "Căn cứ Luật Lưu trữ ngày 21 tháng 6 năm 2024;\n"
         "có hiệu lực từ ngày 01/01/2027."  # not a cited document's date
     )
-    assert cited_dates(text) == [date(2020, 3, 5), date(2025, 12, 15)]
+    assert cited_dates(text) == [date(2020, 3, 5), date(2024, 6, 21), date(2025, 12, 15)]
     assert cited_dates("") == []
     cited = cited_dates(text)
     assert implausible(date(2026, 4, 8), [date(2026, 4, 8)], cited) is None
