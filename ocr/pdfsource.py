@@ -42,11 +42,12 @@ class PdfSource(DocumentSource):
         self.original = path
         self.max_pixels = max_pixels
         self.page_count = _check_pdf(path)
-        # pages that draw annotations (e-office numbers and days in signature widgets) are
-        # read from a copy that draws them as page content: see ocr/appearances.py
+        self.path = path
+        # the characters of pages that draw annotations (e-office numbers and days in
+        # signature widgets) come from a copy that draws them as page content: see
+        # ocr/appearances.py
         self._workdir = tempfile.TemporaryDirectory(prefix="sohoa-pdf-")
         self.flattened = flatten_appearances(path, Path(self._workdir.name) / "drawn.pdf")
-        self.path = self.flattened.path if self.flattened else path
         self._pdfium: Any = None
         # pdfium keeps every object it parsed (page images included) until the document is
         # closed: reopen it after a bounded number of bytes' worth of pages.
@@ -86,15 +87,17 @@ class PdfSource(DocumentSource):
             ) from exc
         if found is None:
             return None
-        page_text = found.text
         if self.flattened and number in self.flattened.pages:
-            # pdfium lists what annotations drew after the page's own text: put every word
-            # where it is drawn instead
-            page_text = text_from_words(words_from_chars(self.chars(number))) or page_text
-        # pdfium's text holds the page's content only: what is typed into the form's fields
-        # (drawn by their widgets) is part of the page's text too. A page with fields and no
-        # characters of its own (a scanned form under them) is left to OCR of its render.
-        text = normalize_text("\n".join([page_text, *fields]))
+            # a page with text of its own whose annotations draw more (the number and day of
+            # an e-office document): every word where it is drawn, form fields included
+            parts = [text_from_words(words_from_chars(self.chars(number))) or found.text]
+        else:
+            # pdfium's text holds the page's content only: what is typed into the form's
+            # fields (drawn by their widgets) is part of the page's text too
+            parts = [found.text, *fields]
+        # A page with annotations and no characters of its own (a scanned form or a scan
+        # with a signature's stamp) is left to OCR of its render, which draws them.
+        text = normalize_text("\n".join(parts))
         if not text:
             return None
         return TextLayer(
@@ -116,10 +119,9 @@ class PdfSource(DocumentSource):
         from ocr.pdfchars import page_chars
 
         try:
-            chars = page_chars(self.path, number)
             if self.flattened and number in self.flattened.pages:
-                chars = drop_covered_blanks(chars)
-            return chars
+                return drop_covered_blanks(page_chars(self.flattened.path, number))
+            return page_chars(self.path, number)
         except Exception as exc:  # pdfminer raises many types on hostile content streams
             raise ExtractionError(
                 ErrorCode.corrupt_pdf, f"page {number}: the text layer cannot be read ({exc})"
