@@ -100,7 +100,14 @@ class Settings(BaseSettings):
         default=None, description="RFC 3161 time-stamping authority to timestamp signatures"
     )
 
+    trusted_roots: Path | None = Field(
+        default=None,
+        description="Folder of PEM certificates: the roots a signature in an uploaded PDF may "
+        "chain to. Without it signatures are read but their trust is not checked",
+    )
+
     @field_validator(
+        "trusted_roots",
         "sign_pkcs12",
         "sign_password",
         "sign_name",

@@ -12,7 +12,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ocr import (
     ExtractionError,
@@ -23,9 +25,12 @@ from ocr import (
     parse_hocr,
 )
 from ocr.extract import LOW_CONFIDENCE
+from ocr.pdfsignatures import load_trusted_roots, read_signatures, signature_reasons
+from ocr.sniff import PDF
 from schemas.errors import ErrorCode
 from schemas.record import ArchiveInfo, Signature, Status
 from schemas.review import ReviewCode, ReviewReason
+from schemas.settings import Settings
 from store import unit_of_work
 from store.documents import (
     Claim,
@@ -149,6 +154,16 @@ def is_complete(svc: Services, document_id: str) -> bool:
         return len(done_pages(session, document_id)) >= doc.page_count
 
 
+@lru_cache(maxsize=4)
+def _trusted_roots(folder: Path | None) -> tuple[Any, ...]:
+    return tuple(load_trusted_roots(folder))
+
+
+def trusted_roots(settings: Settings) -> tuple[Any, ...]:
+    """The operator's trusted roots (`SOHOA_TRUSTED_ROOTS`), read once per process."""
+    return _trusted_roots(settings.trusted_roots)
+
+
 def publish(svc: Services, document_id: str) -> Status | None:
     """Write the record's objects and make it final; None when there was nothing to publish.
 
@@ -167,7 +182,6 @@ def publish(svc: Services, document_id: str) -> Status | None:
         heartbeat(session, document_id)
         sha256, media_type, page_count = doc.sha256, doc.media_type or "", doc.page_count
         with_hocr = {p.number for p in pages if p.has_hocr}
-        signatures = [Signature.model_validate(s) for s in doc.signatures or []]
         text = "\f".join(p.text for p in pages)
 
     objects = svc.objects
@@ -181,6 +195,7 @@ def publish(svc: Services, document_id: str) -> Status | None:
         return parse_hocr(objects.get_bytes(hocr_key(document_id, number)))
 
     source = local_original(objects, sha256)
+    signatures = read_signatures(source, trusted_roots(svc.settings)) if media_type == PDF else []
     with tempfile.TemporaryDirectory(prefix="sohoa-publish-") as tmp:
         out = Path(tmp) / "searchable.pdf"
         problems = build_searchable_pdf(source, media_type, hocr_for_page, page_count, out)
@@ -196,12 +211,16 @@ def publish(svc: Services, document_id: str) -> Status | None:
         classification["needs_review"] = True
         low = ReviewReason(code=ReviewCode.low_ocr_confidence, detail=f"pages {unsure}")
         classification.setdefault("reasons", []).append(low.model_dump(mode="json"))
+    for reason in signature_reasons(signatures):
+        classification["needs_review"] = True
+        classification.setdefault("reasons", []).append(reason.model_dump(mode="json"))
     status = Status.needs_review if classification["needs_review"] else Status.digitized
     review = classification.get("reasons") if status == Status.needs_review else None
     with unit_of_work(svc.sessions) as session:
         published = mark_published(
             session, document_id, status, document=document,
             classification=classification, archive=archive, unit=unit, review=review,
+            signatures=[sig.model_dump(mode="json") for sig in signatures],
         )  # fmt: skip
         if not published:
             return None
