@@ -12,6 +12,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from classify.dates import DateRead, parse_date, parse_passed_date
+from classify.elsewhere import date_elsewhere, number_elsewhere
 from classify.evidence import (
     SECOND_ONLY,
     WITNESSED,
@@ -313,6 +314,30 @@ def _date(
         conf["place"] = _ocr(0.9, head.date_confidence)
 
 
+#: how much a number or date line found outside the header table is believed, before OCR's
+#: own confidence: enough to pass review when the line reads whole
+ELSEWHERE = 0.8
+
+
+def _lines_elsewhere(head: Header, pages: Sequence[PageInput], rows: list[Row]) -> set[str]:
+    """A header without a number or date line: look on page 1 (a certificate's foot), then
+    on the last page (a consolidated text's closing block). The fields found this way."""
+    found: set[str] = set()
+    if head.number is not None and head.date is not None:
+        return found
+    places = [rows] + ([page_rows(pages[-1])] if len(pages) > 1 else [])
+    # a law prints no date line: the date it was passed, at its end, comes first
+    passed = head.date is None and parse_passed_date("\n".join(p.text for p in pages[-2:]))
+    for page in places:
+        if head.number is None and (number := number_elsewhere(page)) is not None:
+            head.number = number
+            found.add("number")
+        if head.date is None and not passed and (when := date_elsewhere(page)) is not None:
+            head.date = when
+            found.add("issued_on")
+    return found
+
+
 def _date_row(rows: Sequence[Row], head: Header) -> DateRead | None:
     """The date line read again across its segments: a handwritten day dropped out of the
     scan leaves a gap wide enough to split `ngày` from `tháng 3 năm 2024`."""
@@ -428,8 +453,11 @@ def classify(
     vocab = lookup(code) if code else None
     if vocab is not None:
         doc.update(type=code, type_label=vocab.name, archive_type_code=vocab.archive_code)
+    elsewhere = _lines_elsewhere(head, pages, rows)
     _number(head, doc, conf, why)
     _date(head, pages, doc, conf, why)
+    for key in elsewhere:
+        conf[key] = min(conf.get(key, 0.0), ELSEWHERE)
     if readings:
         _number_by_evidence(head, readings, doc, conf, why)
         _date_by_evidence(head, rows, readings, doc, conf, why)
