@@ -23,7 +23,7 @@ from classify.issuer import (
 )
 from classify.layout import PageInput, Row, page_rows
 from classify.numbers import looks_misread, repair_type_part
-from classify.signer import SignerRead, read_signer
+from classify.signer import SignerRead, read_signer, strip_honorifics
 from classify.subject import TitleRead, read_title
 from classify.text import fold
 from classify.types import lookup, type_from_abbreviation
@@ -283,7 +283,7 @@ def classify(
     conf["signer"] = 0.0
     if signer.name:
         known = hints.signer_for(signer.name) if hints else None
-        doc["signer"] = known or signer.name
+        doc["signer"] = strip_honorifics(known or signer.name)
         conf["signer"] = 0.95 if known else _ocr(signer.name_score, signer.confidence)
     if signer.title:
         doc["signer_title"] = title_case(signer.title)

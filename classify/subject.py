@@ -40,6 +40,14 @@ class TitleRead:
     confidence: float | None = None  # the OCR engine's, lowest over the subject's segments
 
 
+def record_subject(text: str) -> str:
+    """The subject as the record holds it: a công văn's `V/v` mark dropped (it marks the line,
+    as `Số:` marks the number; `Về việc` printed in full stays, as printed)."""
+    text = squash(text)
+    m = _VV.match(fold(text))
+    return text[m.end() :].strip() if m else text
+
+
 def _is_body_line(seg: Seg, later: bool = False) -> bool:
     if seg.x0 is not None and seg.x1 is not None and seg.x0 < 0.04 and seg.x1 > 0.96:
         return True  # a justified line spans the whole text column; subjects are centred
@@ -62,7 +70,7 @@ def _vv_subject(
             m = _VV.match(seg.fold)
             if m is None or seg.side == "right":
                 continue
-            parts, confs = ["V/v " + seg.text[m.end() :].strip()], [seg.confidence]
+            parts, confs = [seg.text[m.end() :].strip()], [seg.confidence]
             for j in range(i + 1, min(len(rows), i + 4)):
                 cont = [s for s in rows[j].segs if s.side in (None, "left")]
                 if not cont or rows[j].gap:
@@ -78,7 +86,7 @@ def _vv_subject(
                     break
                 parts.append(nxt.text)
                 confs.append(nxt.confidence)
-            return squash(" ".join(parts)), i, len(parts), _min_conf(confs)
+            return squash(" ".join(p for p in parts if p)), i, len(parts), _min_conf(confs)
     return None
 
 
