@@ -11,6 +11,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from classify.dates import parse_passed_date
+from classify.gazetteer import correct_names, joint_issuers, official
 from classify.header import Header, find_marks, read_header
 from classify.hints import Hints
 from classify.issuer import (
@@ -122,21 +123,30 @@ def _issuer(
 ) -> tuple[str | None, float, str | None]:
     """Issuer, parent and known unit; the place is set right by the unit's name when they
     differ by an OCR error. Returns (unit code, its confidence, parent as printed)."""
-    parent_lines, issuer_lines = split_parent(head.issuer_lines)
     place = doc.get("place")
     extra = [str(place)] if place else []
     extra += _localities(tuple(u.name for u in units))
+    joint = joint_issuers(head.issuer_lines, head.number.code_notation if head.number else None)
+    if joint:
+        doc["issuer"], conf["issuer"] = "; ".join(joint), 0.85
+        return None, 0.0, None
+    parent_lines, issuer_lines = split_parent(head.issuer_lines)
     parent = restore_marks(" ".join(parent_lines), extra) or None
     issuer = restore_marks(" ".join(issuer_lines), extra) or None
-    parent_out = proper_case(parent) if parent else None
     if not issuer:
         conf["issuer"] = 0.0
         reasons.append(_why(ReviewCode.issuer_missing, "issuer"))
-        return None, 0.0, parent_out
+        return None, 0.0, proper_case(parent) if parent else None
     on = doc.get("issued_on")
-    found = match_unit(issuer, parent, units, on if isinstance(on, date) else None)
+    when = on if isinstance(on, date) else None
+    found = match_unit(issuer, parent, units, when)
+    if found is None:  # the state's names set right only when no own unit is meant
+        parent = correct_names(parent) if parent else None
+        issuer = correct_names(issuer)
+        found = match_unit(issuer, parent, units, when)
+    parent_out = proper_case(parent) if parent else None
     if found is None:
-        doc["issuer"] = proper_case(issuer)
+        doc["issuer"] = official(issuer) or proper_case(issuer)
         conf["issuer"] = 0.85 if len(issuer.split()) >= 2 else 0.6
         return None, 0.0, parent_out
     doc["issuer"] = found.unit.name

@@ -22,6 +22,7 @@ _BODY = re.compile(
 _BODY_LATER = re.compile(
     r"^\W{0,2}(theo |de |nham |tren co so|chuong [ivxl\d]|phan [ivxl\d]|[ivx]+\.\s|\d+\.\s)"
 )
+_AFTER_SUBJECT = re.compile(r"^\W{0,2}(uy ban nhan dan|ubnd|chung nhan\b|xac nhan\b)")
 #: a subject line is never longer than this (centred at 82 % of the text width, 14 pt)
 MAX_SUBJECT_LINE = 75
 MAX_SUBJECT_ROWS = 6
@@ -139,6 +140,8 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
             break
         if parts and upper_ratio(parts[-1]) < 0.6 and upper_ratio(text) > 0.9:
             break  # the authority line under a subject (`CHỦ TỊCH ỦY BAN NHÂN DÂN …`)
+        if parts and _AFTER_SUBJECT.match(fold(text)):
+            break  # a certificate's issuer and `Chứng nhận:` under its subject
         parts.append(text.strip(" _~—-"))
         confs.append(_min_conf([s.confidence for s in row.segs]))
         if len(parts) >= MAX_SUBJECT_ROWS:

@@ -112,7 +112,8 @@ def test_law_date_from_its_end() -> None:
 @pytest.mark.parametrize(
     ("title", "code"),
     [("KẾ HOẠCH", "ke_hoach"), ("KÉ HOẠCH", "ke_hoach"), ("QUYET DINH", "quyet_dinh"),
-     ("QUY ĐỊNH", "quy_dinh"), ("THÔNG TƯ LIÊN TỊCH", "khac"), ("GIẤY CHỨNG NHẬN", "khac"), ("LUẬT", "luat"),
+     ("QUY ĐỊNH", "quy_dinh"), ("THÔNG TƯ LIÊN TỊCH", "khac"), ("LUẬT", "luat"),
+     ("GIẤY CHỨNG NHẬN", "khac"), ("VĂN BẢN HỢP NHẤT", "khac"),
      ("TỜ TRÌNH", "to_trinh"), ("NGHI DJNH", "nghi_dinh"), ("PHÁP LỆNH", "khac"),
      ("GIẤY MỜI", "giay_moi"), ("THƯ CẢM ƠN", "thu_cong")],
 )  # fmt: skip
