@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classify.header import Header, mark_of
+from classify.header import Header, is_stamp, mark_of
 from classify.layout import Row, Seg
 from classify.text import fold, is_rule, squash, upper_ratio
 from classify.types import TitleMatch, match_title
@@ -131,6 +131,10 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
     for row in rows[out.title_row + 1 : out.title_row + 1 + MAX_SUBJECT_ROWS + 2]:
         text = row.text
         if is_rule(text) or len(text.strip(" -_.~*")) < 2:
+            if parts:
+                break
+            continue
+        if is_stamp(text):  # the portal's or a receipt stamp over the title
             if parts:
                 break
             continue
