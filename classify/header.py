@@ -104,7 +104,7 @@ def letters_and_spaces(text: str) -> str:
 # Receipt stamps (`CÔNG VĂN ĐẾN`, `ĐẾN`, `Số: … Ngày: … Giờ: …`) and the publishing portal's
 # marks (`CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ`, `chinhphu.vn`) printed over the header (folded).
 _STAMP = re.compile(
-    r"(\bcong van den\b|^\W*den\W*$|^\W*den\b|\bgio\s*[:.]|\bngay\s*[:.]|"
+    r"(\bcong van den\b|^\W*(\w\W+)?den\W*$|^\W*den\W*(ngay|noay|gio|so)\b|\bgio\s*[:.]|\bngay\s*[:.]|"
     r"\b[a-z]{2,}\.(vn|com|gov)\b|www|http|\bvn\b|\bthong t[a-z]n d?[a-z]?[eê]n t[a-z]\b|"
     r"\bdien tu\b|\bchuyen\s*[:.]|\bluu ho so\b)"
 )
