@@ -44,17 +44,17 @@ def _level_names() -> list[str]:
 
 
 @cache
-def _known() -> tuple[dict[str, str], dict[str, list[str]], dict[int, list[str]]]:
-    """(key → official spelling, folded key → keys, word count → keys)."""
+def _known() -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[str]]]:
+    """(key → official spelling, folded key → keys, folded key with no letter doubled → keys)."""
     spelled: dict[str, str] = {}
     for name in [a.name for a in agencies()] + _level_names():
         spelled.setdefault(_key(name), name)
     folded: dict[str, list[str]] = {}
-    by_len: dict[int, list[str]] = {}
+    single: dict[str, list[str]] = {}
     for key in spelled:
         folded.setdefault(fold(key), []).append(key)
-        by_len.setdefault(len(key.split()), []).append(key)
-    return spelled, folded, by_len
+        single.setdefault(_undouble(fold(key)), []).append(key)
+    return spelled, folded, single
 
 
 def official(name: str) -> str | None:
@@ -62,25 +62,26 @@ def official(name: str) -> str | None:
     key = _key(name)
     if not key:
         return None
-    spelled, folded, by_len = _known()
+    spelled, folded, single = _known()
     if key in spelled:
         return spelled[key]
-    same = folded.get(fold(key), [])
+    flat = fold(key)
+    same = folded.get(flat, [])
     if len(same) == 1:
         return spelled[same[0]]
-    if same or len(fold(key).replace(" ", "")) < _LONG:
+    if same or len(flat.replace(" ", "")) < _LONG:
         return None
-    near = [k for k in by_len.get(len(key.split()), []) if _near(fold(key), fold(k))]
-    return spelled[near[0]] if len(near) == 1 else None
+    near = set(single.get(_undouble(flat), [])) | {k for k in _agency_keys() if _near(flat, k)}
+    return spelled[near.pop()] if len(near) == 1 else None
 
 
-def _near(read: str, known: str) -> bool:
-    """One letter doubled (`ngaai` for `ngai`), or, in a ministry's or agency's long name, one
-    letter off past its head word. `phuc dien` is never `phu dien`: both are wards."""
-    if _undouble(read) == known:
-        return True
+def _near(read: str, known_key: str) -> bool:
+    """In a ministry's or agency's long name, one letter off past its head word (`Truyên`
+    read for `Truyền` is a mark; `Truyn` a letter). Places get no such leeway: `Phúc Diễn`
+    is never `Phú Diễn`, both are wards; only a letter read twice (`Ngaài`) is undone."""
+    known = fold(known_key)
     head, _, rest = read.partition(" ")
-    if head != known.partition(" ")[0] or known not in _agency_keys():
+    if head != known.partition(" ")[0] or len(read.split()) != len(known.split()):
         return False
     return Levenshtein.distance(rest, known.partition(" ")[2], score_cutoff=1) <= 1
 
@@ -90,8 +91,8 @@ def _undouble(text: str) -> str:
 
 
 @cache
-def _agency_keys() -> frozenset[str]:
-    return frozenset(fold(_key(a.name)) for a in agencies())
+def _agency_keys() -> tuple[str, ...]:
+    return tuple(_key(a.name) for a in agencies())
 
 
 def _styled(new: str, old: Sequence[str]) -> list[str]:
