@@ -104,13 +104,14 @@ def letters_and_spaces(text: str) -> str:
 # Receipt stamps (`CÔNG VĂN ĐẾN`, `ĐẾN`, `Số: … Ngày: … Giờ: …`) and the publishing portal's
 # marks (`CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ`, `chinhphu.vn`) printed over the header (folded).
 _STAMP = re.compile(
-    r"(\bcong van den\b|^\W*(\w\W+)?den\W*$|^\W*den\W*(ngay|noay|gio|so)\b|\bgio\s*[:.]|\bngay\s*[:.]|"
-    r"\b[a-z]{2,}\.(vn|com|gov)\b|www|http|\bvn\b|\bthong t[a-z]n d?[a-z]?[eê]n t[a-z]\b|"
-    r"\bdien tu\b|\bchuyen\s*[:.]|\bluu ho so\b)"
+    r"(\bcong van den\b|^\W*(\w\W+)?den\W*$|^\W*den\W*(ngay|noay|gio|so)\b|"
+    r"\bgio\s*[:.]|\bngay\s*[:.]|\b[a-z]{2,}\.(vn|com|gov)\b|www|http|\bchuyen\s*[:.]|"
+    r"\bluu ho so\b)"
 )
 
 
 _PORTAL = "cong thong tin dien tu"
+_BODY_HEADS = ("trung tam ", "cuc ", "so ", "phong ", "vu ", "ban ", "vien ", "bo ", "chi cuc ")
 
 
 def is_stamp(text: str) -> bool:
@@ -118,6 +119,8 @@ def is_stamp(text: str) -> bool:
     key = " ".join(fold(text).split())
     if _STAMP.search(key):
         return True
+    if key.startswith(_BODY_HEADS):  # `TRUNG TÂM THÔNG TIN ĐIỆN TỬ` is a body's name
+        return False
     return len(key) >= 16 and fuzz.partial_ratio(_PORTAL, key) >= 82
 
 

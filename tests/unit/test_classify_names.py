@@ -68,6 +68,7 @@ def test_joint_issuers() -> None:
      ("LÔNG THÔNG JIN BIỂN TỬ CHỈNH PHÙ", True), ("Giờ....... Ngày Lý. series", True),
      ("BỘ QUỐC PHÒNG", False), ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", False),
      ("TRUNG TÂM CÔNG NGHỆ THÔNG TIN", False), ("", False),
+     ("TRUNG TÂM THÔNG TIN ĐIỆN TỬ", False), ("CỤC THƯƠNG MẠI ĐIỆN TỬ VÀ KINH TẾ SỐ", False),
      ("đến Việt Nam để sửa chữa", False)],
 )  # fmt: skip
 def test_stamps_and_portal_marks(line: str, stamp: bool) -> None:
