@@ -270,6 +270,8 @@ def classify(
     _number(head, doc, conf, why)
     _date(head, pages, doc, conf, why)
 
+    if not head.issuer_lines and title.issuer_line:  # a certificate's issuer, under its title
+        head.issuer_lines = [title.issuer_line]
     header_text = " / ".join(head.issuer_lines) or None
     unit_code, unit_conf, parent_out = _issuer(head, units, doc, conf, why)
     hint = hints.header_for(header_text) if hints else None

@@ -39,6 +39,7 @@ class TitleRead:
     vv: bool = False  # the subject came from a `V/v` line (a công văn's)
     salutation: bool = False  # `Kính gửi:` under the header (a công văn's, a tờ trình's)
     confidence: float | None = None  # the OCR engine's, lowest over the subject's segments
+    issuer_line: str | None = None  # a certificate names its issuer under the subject
 
 
 def record_subject(text: str) -> str:
@@ -145,6 +146,8 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
         if parts and upper_ratio(parts[-1]) < 0.6 and upper_ratio(text) > 0.9:
             break  # the authority line under a subject (`CHỦ TỊCH ỦY BAN NHÂN DÂN …`)
         if parts and _AFTER_SUBJECT.match(fold(text)):
+            if upper_ratio(text) > 0.9 and not fold(text).startswith(("chung", "xac")):
+                out.issuer_line = text.strip()
             break  # a certificate's issuer and `Chứng nhận:` under its subject
         parts.append(text.strip(" _~—-"))
         confs.append(_min_conf([s.confidence for s in row.segs]))

@@ -232,3 +232,21 @@ def test_very_long_garbage_header_reads_nothing_made_up() -> None:
     result = classify([PageInput(1, junk)])
     assert result.document.issuer is None
     assert result.needs_review
+
+
+_CERTIFICATE_FRAMED = """CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+--------------
+GIẤY CHỨNG NHẬN
+CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM
+ỦY BAN NHÂN DÂN THÀNH PHỐ THANH HÓA
+Chứng nhận
+Cơ sở: HỘ KINH DOANH BÁNH TRUNG THU BÀ BÀI
+"""
+
+
+def test_certificate_names_its_issuer_under_the_title() -> None:
+    doc = classify([PageInput(1, _CERTIFICATE_FRAMED)]).document
+    assert doc.type == "khac"
+    assert doc.issuer == "Ủy ban nhân dân thành phố Thanh Hóa"
+    assert doc.subject == "CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM"
