@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 
 from classify.dates import parse_passed_date
 from classify.gazetteer import correct_names, joint_issuers, official
-from classify.header import Header, find_marks, read_header
+from classify.header import Header, consolidated_issuer, find_marks, read_header
 from classify.hints import Hints
 from classify.issuer import (
     locality,
@@ -262,6 +262,11 @@ def classify(
 
     _repair_symbol(head, title, why)
     code, conf["type"], reason = _type(head, title, hints)
+    certifier = consolidated_issuer(pages[-1].text) if head.number is None else None
+    if certifier is not None:  # a consolidated text (VBHN): TT 05/2025 code 32
+        code, conf["type"], reason = "khac", 0.85, None
+        if not head.issuer_lines and certifier:
+            head.issuer_lines = [certifier]
     if reason is not None:
         why.append(reason)
     vocab = lookup(code) if code else None

@@ -255,3 +255,20 @@ def find_marks(rows: list[Row], first: int, last: int) -> dict[str, str]:
             if mark is not None and len(seg.text) <= 20:
                 found.setdefault(mark[0], mark[1])
     return found
+
+
+_CONSOLIDATED = fold("XÁC THỰC VĂN BẢN HỢP NHẤT")
+
+
+def consolidated_issuer(text: str) -> str | None:
+    """The body that certifies a consolidated text (VBHN): its page 1 prints no header; the
+    last page ends with `BỘ QUỐC PHÒNG   XÁC THỰC VĂN BẢN HỢP NHẤT` / `Số: …/VBHN-BQP …`.
+    Returns the body's name as printed (`BỘ QUỐC PHÒNG`, maybe empty), or None without one."""
+    for line in text.splitlines()[-80:]:
+        key = fold(line)
+        span = _find(key, _CONSOLIDATED, 85.0)
+        if span is None or upper_ratio(line) < 0.8:
+            continue
+        before = _caps_only(line[: span[0]].strip(" -|_~"))
+        return before if len(letters(before)) >= 2 and not is_stamp(before) else ""
+    return None

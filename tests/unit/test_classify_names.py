@@ -250,3 +250,35 @@ def test_certificate_names_its_issuer_under_the_title() -> None:
     assert doc.type == "khac"
     assert doc.issuer == "Ủy ban nhân dân thành phố Thanh Hóa"
     assert doc.subject == "CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM"
+
+
+_VBHN_FIRST = """VĂN PHÒNG CHÍNH PHÙ_ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+CÔNG VĂN ĐẾN Độc lập - Tự do - Hạnh phúc
+
+THÔNG TƯ
+Quy định và hướng dẫn tổ chức lễ tang đối với quân nhân, công nhân, viên chức quốc phòng
+
+Thông tư số 86/2016/TT-BQP ngày 20 tháng 6 năm 2016 của Bộ trưởng Bộ Quốc phòng
+"""
+_VBHN_LAST = """Điều 37. Trách nhiệm thi hành
+
+1. Tổng Tham mưu trưởng, Chủ nhiệm Tổng cục Chính trị chịu trách nhiệm thi hành.
+
+BỘ QUỐC PHÒNG XÁC THỰC VĂN BẢN HỢP NHẤT
+Số: đó /VBHN-BQP Hà Nội, ngày ØJ) tháng ,Š năm 2026
+
+KT, BỌ TRƯỞNG
+"""
+
+
+def test_consolidated_text_is_khac_certified_by_the_body_on_its_last_page() -> None:
+    pages = [PageInput(1, _VBHN_FIRST), PageInput(2, "Điều 1. Phạm vi"), PageInput(3, _VBHN_LAST)]
+    doc = classify(pages).document
+    assert doc.type == "khac"
+    assert doc.issuer == "Bộ Quốc phòng"
+
+
+@pytest.mark.parametrize("last", ["", "XÁC THỰC", "xác thực văn bản hợp nhất là việc ..."])
+def test_no_consolidated_text_without_its_certifying_block(last: str) -> None:
+    doc = classify([PageInput(1, _CONG_VAN), PageInput(2, last)]).document
+    assert doc.type == "cong_van"
