@@ -298,6 +298,10 @@ def classify(
     body = max(head.last_row, title.title_row or 0) + title.subject_rows + 1
     signer = _signature(pages, rows, body)
     conf["signer"] = 0.0
+    bodies = str(doc.get("issuer") or "").count("; ") + 1
+    if signer.name and bodies > 1:  # a joint document: one name read of several is no signer
+        why.append(_why(ReviewCode.low_confidence, "signer", "joint"))
+        signer.name = None
     if signer.name:
         known = hints.signer_for(signer.name) if hints else None
         doc["signer"] = strip_honorifics(known or signer.name)

@@ -282,3 +282,12 @@ def test_consolidated_text_is_khac_certified_by_the_body_on_its_last_page() -> N
 def test_no_consolidated_text_without_its_certifying_block(last: str) -> None:
     doc = classify([PageInput(1, _CONG_VAN), PageInput(2, last)]).document
     assert doc.type == "cong_van"
+
+
+def test_joint_document_with_one_name_read_records_no_signer() -> None:
+    last = "KT. CHÁNH ÁN\nPHÓ CHÁNH ÁN\n\n\nNguyễn Thị Thủy Khiêm\n"
+    result = classify([PageInput(1, _JOINT), PageInput(2, last)])
+    assert result.document.signer is None
+    assert any(r.field == "signer" for r in result.reasons)
+    alone = classify([PageInput(1, _CONG_VAN), PageInput(2, last)])
+    assert alone.document.signer == "Nguyễn Thị Thủy Khiêm"
