@@ -26,7 +26,8 @@ from classify.evidence import (
     signing_day,
     small_value,
 )
-from classify.header import Header, find_marks, read_header
+from classify.gazetteer import correct_names, joint_issuers, official
+from classify.header import Header, consolidated_issuer, find_marks, read_header
 from classify.hints import Hints
 from classify.issuer import (
     locality,
@@ -38,7 +39,7 @@ from classify.issuer import (
 )
 from classify.layout import PageInput, Row, page_rows
 from classify.numbers import NumberRead, looks_misread, repair_type_part
-from classify.signer import SignerRead, read_signer
+from classify.signer import SignerRead, read_signer, strip_honorifics
 from classify.subject import TitleRead, read_title
 from classify.text import fold
 from classify.types import lookup, type_from_abbreviation
@@ -137,21 +138,30 @@ def _issuer(
 ) -> tuple[str | None, float, str | None]:
     """Issuer, parent and known unit; the place is set right by the unit's name when they
     differ by an OCR error. Returns (unit code, its confidence, parent as printed)."""
-    parent_lines, issuer_lines = split_parent(head.issuer_lines)
     place = doc.get("place")
     extra = [str(place)] if place else []
     extra += _localities(tuple(u.name for u in units))
+    joint = joint_issuers(head.issuer_lines, head.number.code_notation if head.number else None)
+    if joint:
+        doc["issuer"], conf["issuer"] = "; ".join(joint), 0.85
+        return None, 0.0, None
+    parent_lines, issuer_lines = split_parent(head.issuer_lines)
     parent = restore_marks(" ".join(parent_lines), extra) or None
     issuer = restore_marks(" ".join(issuer_lines), extra) or None
-    parent_out = proper_case(parent) if parent else None
     if not issuer:
         conf["issuer"] = 0.0
         reasons.append(_why(ReviewCode.issuer_missing, "issuer"))
-        return None, 0.0, parent_out
+        return None, 0.0, proper_case(parent) if parent else None
     on = doc.get("issued_on")
-    found = match_unit(issuer, parent, units, on if isinstance(on, date) else None)
+    when = on if isinstance(on, date) else None
+    found = match_unit(issuer, parent, units, when)
+    if found is None:  # the state's names set right only when no own unit is meant
+        parent = correct_names(parent) if parent else None
+        issuer = correct_names(issuer)
+        found = match_unit(issuer, parent, units, when)
+    parent_out = proper_case(parent) if parent else None
     if found is None:
-        doc["issuer"] = proper_case(issuer)
+        doc["issuer"] = official(issuer) or proper_case(issuer)
         conf["issuer"] = 0.85 if len(issuer.split()) >= 2 else 0.6
         return None, 0.0, parent_out
     doc["issuer"] = found.unit.name
@@ -448,6 +458,11 @@ def classify(
 
     _repair_symbol(head, title, why)
     code, conf["type"], reason = _type(head, title, hints)
+    certifier = consolidated_issuer(pages[-1].text) if head.number is None else None
+    if certifier is not None:  # a consolidated text (VBHN): TT 05/2025 code 32
+        code, conf["type"], reason = "khac", 0.85, None
+        if not head.issuer_lines and certifier:
+            head.issuer_lines = [certifier]
     if reason is not None:
         why.append(reason)
     vocab = lookup(code) if code else None
@@ -463,6 +478,8 @@ def classify(
         _date_by_evidence(head, rows, readings, doc, conf, why)
     _check_date(pages, signatures, doc, conf, why)
 
+    if not head.issuer_lines and title.issuer_line:  # a certificate's issuer, under its title
+        head.issuer_lines = [title.issuer_line]
     header_text = " / ".join(head.issuer_lines) or None
     unit_code, unit_conf, parent_out = _issuer(head, units, doc, conf, why)
     hint = hints.header_for(header_text) if hints else None
@@ -484,9 +501,13 @@ def classify(
     body = max(head.last_row, title.title_row or 0) + title.subject_rows + 1
     signer = _signature(pages, rows, body)
     conf["signer"] = 0.0
+    bodies = str(doc.get("issuer") or "").count("; ") + 1
+    if signer.name and bodies > 1:  # a joint document: one name read of several is no signer
+        why.append(_why(ReviewCode.low_confidence, "signer", "joint"))
+        signer.name = None
     if signer.name:
         known = hints.signer_for(signer.name) if hints else None
-        doc["signer"] = known or signer.name
+        doc["signer"] = strip_honorifics(known or signer.name)
         conf["signer"] = 0.95 if known else _ocr(signer.name_score, signer.confidence)
     if signer.title:
         doc["signer_title"] = title_case(signer.title)

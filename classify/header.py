@@ -101,10 +101,52 @@ def letters_and_spaces(text: str) -> str:
     return "".join(ch if ch.isalpha() else " " for ch in text)
 
 
+# Receipt stamps (`CÔNG VĂN ĐẾN`, `ĐẾN`, `Số: … Ngày: … Giờ: …`) and the publishing portal's
+# marks (`CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ`, `chinhphu.vn`) printed over the header (folded).
+_STAMP = re.compile(
+    r"(\bcong van den\b|^\W*(\w\W+)?den\W*$|^\W*den\W*(ngay|noay|gio|so)\b|"
+    r"\bgio\s*[:.]|\bngay\s*[:.]|\b[a-z]{2,}\.(vn|com|gov)\b|www|http|\bchuyen\s*[:.]|"
+    r"\bluu ho so\b)"
+)
+
+
+_PORTAL = "cong thong tin dien tu"
+_BODY_HEADS = ("trung tam ", "cuc ", "so ", "phong ", "vu ", "ban ", "vien ", "bo ", "chi cuc ")
+
+
+def is_stamp(text: str) -> bool:
+    """A line of a receipt stamp or of the portal's mark, not of the issuer's name."""
+    key = " ".join(fold(text).split())
+    if _STAMP.search(key):
+        return True
+    if key.startswith(_BODY_HEADS):  # `TRUNG TÂM THÔNG TIN ĐIỆN TỬ` is a body's name
+        return False
+    return len(key) >= 16 and fuzz.partial_ratio(_PORTAL, key) >= 82
+
+
+def _stamp_owners(pieces: list[Piece]) -> set[int]:
+    """Ids of the lines right above a `CÔNG VĂN ĐẾN` line: the body that received it
+    (`VĂN PHÒNG CHÍNH PHỦ`), printed in the stamp, not the issuer."""
+    owners: set[int] = set()
+    for piece in pieces:
+        if "cong van den" in " ".join(fold(piece.text).split()):
+            above = [p for p in pieces if p.row == piece.row - 1 and p.kind == "other"]
+            near = [p for p in above if _overlaps(p.seg, piece.seg)] or above[:1]
+            owners.update(id(p) for p in near)
+    return owners
+
+
+def _overlaps(a: Seg, b: Seg) -> bool:
+    if None in (a.x0, a.x1, b.x0, b.x1):
+        return True
+    return not (a.x1 < b.x0 or b.x1 < a.x0)  # type: ignore[operator]
+
+
 def _is_issuer_line(piece: Piece) -> bool:
     text = piece.text
     return (
         piece.kind == "other"
+        and not is_stamp(text)
         and piece.seg.side != "right"
         and len(letters(text)) >= 2
         and not is_rule(text)
@@ -193,7 +235,13 @@ def read_header(rows: list[Row]) -> Header:
     limit = number_row if number_row >= 0 else (date_row if date_row >= 0 else head.last_row + 1)
     if limit < 0:
         limit = 4
-    head.issuer_lines = [_caps_only(p.text) for p in pieces if p.row < limit and _is_issuer_line(p)]
+    owners = _stamp_owners(pieces)
+    lines = [
+        _caps_only(p.text)
+        for p in pieces
+        if p.row < limit and _is_issuer_line(p) and id(p) not in owners
+    ]
+    head.issuer_lines = [ln for ln in lines if ln]
     head.pieces = pieces
     return head
 
@@ -207,3 +255,20 @@ def find_marks(rows: list[Row], first: int, last: int) -> dict[str, str]:
             if mark is not None and len(seg.text) <= 20:
                 found.setdefault(mark[0], mark[1])
     return found
+
+
+_CONSOLIDATED = fold("XÁC THỰC VĂN BẢN HỢP NHẤT")
+
+
+def consolidated_issuer(text: str) -> str | None:
+    """The body that certifies a consolidated text (VBHN): its page 1 prints no header; the
+    last page ends with `BỘ QUỐC PHÒNG   XÁC THỰC VĂN BẢN HỢP NHẤT` / `Số: …/VBHN-BQP …`.
+    Returns the body's name as printed (`BỘ QUỐC PHÒNG`, maybe empty), or None without one."""
+    for line in text.splitlines()[-80:]:
+        key = fold(line)
+        span = _find(key, _CONSOLIDATED, 85.0)
+        if span is None or upper_ratio(line) < 0.8:
+            continue
+        before = _caps_only(line[: span[0]].strip(" -|_~"))
+        return before if len(letters(before)) >= 2 and not is_stamp(before) else ""
+    return None

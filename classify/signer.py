@@ -38,7 +38,9 @@ RANKS = (
     "Đại tướng", "Thượng tướng", "Trung tướng", "Thiếu tướng", "Đại tá", "Thượng tá",
     "Trung tá", "Thiếu tá", "Đại úy", "Thượng úy", "Trung úy", "Thiếu úy",
 )  # fmt: skip
-_DEGREES = re.compile(r"^(GS|PGS|TS|ThS|Ths|BS|KS|CN|LS)\.?(TS\.?)?$")
+_DEGREES = re.compile(
+    r"^(GS|PGS|TS|TSKH|ThS|Ths|THS|BS|BSCKI+|KS|CN|LS|NCS|DS)\.?((TS|TSKH|BS|ThS)\.?)*$"
+)
 _NOI_NHAN = re.compile(r"^\W*n[a-z]i nh[a-z]n\b")
 #: rows below the title block searched for the name (the signature and seal sit between)
 NAME_WINDOW = 8
@@ -108,15 +110,25 @@ def name_run(text: str) -> tuple[str, float] | None:
     if not is_vietnamese("".join(fixed)):
         return None  # `Hồñg`: a letter no name has, and no known name word to read it as
     score = 0.95 if fixed == run else 0.8
-    before = " ".join(tokens[-2:])
-    for rank in RANKS:
-        if fold(before).endswith(fold(rank)):
-            fixed = [*rank.split(), *fixed]
-            break
-    else:
-        if tokens and _DEGREES.match(tokens[-1]):
-            fixed.insert(0, tokens[-1])
     return " ".join(fixed), score
+
+
+def strip_honorifics(name: str) -> str:
+    """The person's name without a military rank or academic title before it:
+    `Thượng tướng Nguyễn Văn Gấu` → `Nguyễn Văn Gấu`, `PGS.TS. Nguyễn Đình Hiền` → `Nguyễn
+    Đình Hiền`. The record holds the name alone; the function is the signer's title."""
+    words = squash(name).split(" ")
+    changed = True
+    while changed and len(words) > 2:
+        changed = False
+        for rank in RANKS:
+            n = len(rank.split())
+            if fold(" ".join(words[:n])) == fold(rank) and len(words) > n + 1:
+                words, changed = words[n:], True
+                break
+        if not changed and _DEGREES.match(words[0].replace(" ", "")):
+            words, changed = words[1:], True
+    return " ".join(words)
 
 
 def _right_part(seg_text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classify.header import Header, mark_of
+from classify.header import Header, is_stamp, mark_of
 from classify.layout import Row, Seg
 from classify.text import fold, is_rule, squash, upper_ratio
 from classify.types import TitleMatch, match_title
@@ -22,6 +22,7 @@ _BODY = re.compile(
 _BODY_LATER = re.compile(
     r"^\W{0,2}(theo |de |nham |tren co so|chuong [ivxl\d]|phan [ivxl\d]|[ivx]+\.\s|\d+\.\s)"
 )
+_AFTER_SUBJECT = re.compile(r"^\W{0,2}(uy ban nhan dan|ubnd|chung nhan\b|xac nhan\b)")
 #: a subject line is never longer than this (centred at 82 % of the text width, 14 pt)
 MAX_SUBJECT_LINE = 75
 MAX_SUBJECT_ROWS = 6
@@ -38,6 +39,15 @@ class TitleRead:
     vv: bool = False  # the subject came from a `V/v` line (a công văn's)
     salutation: bool = False  # `Kính gửi:` under the header (a công văn's, a tờ trình's)
     confidence: float | None = None  # the OCR engine's, lowest over the subject's segments
+    issuer_line: str | None = None  # a certificate names its issuer under the subject
+
+
+def record_subject(text: str) -> str:
+    """The subject as the record holds it: a công văn's `V/v` mark dropped (it marks the line,
+    as `Số:` marks the number; `Về việc` printed in full stays, as printed)."""
+    text = squash(text)
+    m = _VV.match(fold(text))
+    return text[m.end() :].strip() if m else text
 
 
 def _is_body_line(seg: Seg, later: bool = False) -> bool:
@@ -62,7 +72,7 @@ def _vv_subject(
             m = _VV.match(seg.fold)
             if m is None or seg.side == "right":
                 continue
-            parts, confs = ["V/v " + seg.text[m.end() :].strip()], [seg.confidence]
+            parts, confs = [seg.text[m.end() :].strip()], [seg.confidence]
             for j in range(i + 1, min(len(rows), i + 4)):
                 cont = [s for s in rows[j].segs if s.side in (None, "left")]
                 if not cont or rows[j].gap:
@@ -78,7 +88,7 @@ def _vv_subject(
                     break
                 parts.append(nxt.text)
                 confs.append(nxt.confidence)
-            return squash(" ".join(parts)), i, len(parts), _min_conf(confs)
+            return squash(" ".join(p for p in parts if p)), i, len(parts), _min_conf(confs)
     return None
 
 
@@ -125,12 +135,20 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
             if parts:
                 break
             continue
+        if is_stamp(text):  # the portal's or a receipt stamp over the title
+            if parts:
+                break
+            continue
         if parts and row.gap:
             break
         if any(_is_body_line(s, bool(parts)) for s in row.segs) or _SALUTATION.match(fold(text)):
             break
         if parts and upper_ratio(parts[-1]) < 0.6 and upper_ratio(text) > 0.9:
             break  # the authority line under a subject (`CHỦ TỊCH ỦY BAN NHÂN DÂN …`)
+        if parts and _AFTER_SUBJECT.match(fold(text)):
+            if upper_ratio(text) > 0.9 and not fold(text).startswith(("chung", "xac")):
+                out.issuer_line = text.strip()
+            break  # a certificate's issuer and `Chứng nhận:` under its subject
         parts.append(text.strip(" _~—-"))
         confs.append(_min_conf([s.confidence for s in row.segs]))
         if len(parts) >= MAX_SUBJECT_ROWS:

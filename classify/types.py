@@ -18,8 +18,10 @@ from schemas.vocab import DocumentType, document_types
 
 # Titles printed on real documents that are not a type name of the vocabulary.
 _EXTRA_TITLES = {
-    "thong tu lien tich": "thong_tu",
-    "nghi quyet lien tich": "nghi_quyet",
+    # Joint circulars and resolutions are types of their own, listed nowhere: TT 05/2025 files
+    # them, like every legal normative document, under 32 `Khác`.
+    "thong tu lien tich": "khac",
+    "nghi quyet lien tich": "khac",
     "bo luat": "luat",
     "luat": "luat",
     "phap lenh": "khac",
@@ -32,9 +34,26 @@ _EXTRA_TITLES = {
     "thu chia buon": "thu_cong",
     "giay uy quyen": "giay_uy_quyen",
     "ban thoa thuan": "ban_thoa_thuan",
+    # Documents of no listed type (TT 05/2025 code 32).
+    "van ban hop nhat": "khac",
+    "giay chung nhan": "khac",
+    "giay phep": "khac",
+    "giay xac nhan": "khac",
+    "chung chi": "khac",
+    "dieu le": "khac",
+    "noi quy": "khac",
+    "danh sach": "khac",
+    "bang ke": "khac",
+    "trich luc": "khac",
+    "xac thuc van ban hop nhat": "khac",
 }
 # Symbol parts of legal documents and old variants, beyond the vocabulary's abbreviations.
-_EXTRA_ABBREVIATIONS = {"NĐ": "nghi_dinh", "TTLT": "thong_tu", "NQLT": "nghi_quyet"}
+_EXTRA_ABBREVIATIONS = {
+    "NĐ": "nghi_dinh", "TTLT": "khac", "NQLT": "khac", "VBHN": "khac", "GCN": "khac",
+    "GP": "khac", "GXN": "khac",
+}  # fmt: skip
+#: symbol parts that begin so are certificates (`GCNATTP`: food safety): no listed type
+_KHAC_PREFIXES = ("GCN", "VBHN")
 _TITLE_WORDS = re.compile(r"[^a-z]+")
 
 
@@ -85,6 +104,8 @@ def type_from_abbreviation(part: str | None) -> str | None:
     part = nfc(part)
     if part in exact:
         return exact[part]
+    if part.upper().startswith(_KHAC_PREFIXES):
+        return "khac"
     return folded.get(fold(part))
 
 

@@ -63,3 +63,30 @@ def default_units() -> tuple[Unit, ...]:
     """The default units shipped with sohoa (Bắc Từ Liêm district); operators may load their own."""
     text = resources.files("schemas").joinpath("vocab", "units.csv").read_text(encoding="utf-8")
     return tuple(parse_units_csv(text))
+
+
+@dataclass(frozen=True)
+class Agency:
+    name: str
+    kind: str  # state, ministry, agency
+    valid_to: date | None
+
+
+@cache
+def agencies() -> tuple[Agency, ...]:
+    """Central bodies, ministries and agencies by their official names (before and after the
+    2025 reorganisation of the government; `valid_to` marks those that were merged)."""
+    return tuple(
+        Agency(
+            name=row["name"],
+            kind=row["kind"],
+            valid_to=date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
+        )
+        for row in _read_csv("agencies.csv")
+    )
+
+
+@cache
+def provinces_2024() -> tuple[tuple[str, str], ...]:
+    """(name, level) of the 63 provinces and cities before the 2025 merger of provinces."""
+    return tuple((row["name"], row["kind"]) for row in _read_csv("provinces_2024.csv"))

@@ -28,7 +28,7 @@ _CORPUS_TYPES: dict[str, tuple[str, str]] = {
     "Quyết định": ("quyet_dinh", "Số:"),
     "Luật": ("luat", "Luật số:"),
     "Pháp lệnh": ("khac", "Pháp lệnh số:"),
-    "Thông tư liên tịch": ("thong_tu", "Số:"),
+    "Thông tư liên tịch": ("khac", "Số:"),
 }
 
 _GOVERNMENT_RECIPIENTS = [

@@ -30,6 +30,8 @@ from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
+from classify.signer import strip_honorifics
+from classify.subject import record_subject
 from tests.data import defects as fx
 from tests.data.layout import PAGE_H, PAGE_W, PageLayout, layout_document
 from tests.data.render import RenderedPage, draw_page_pdf, render_pages
@@ -80,8 +82,8 @@ def expected_document(spec: DocumentSpec) -> dict[str, str | None]:
         "issued_on": spec.issued_on.isoformat() if spec.issued_on else None,
         "place": spec.place,
         "issuer": " ".join(spec.issuer.split()),
-        "subject": spec.subject,
-        "signer": spec.signer_name,
+        "subject": record_subject(spec.subject),
+        "signer": strip_honorifics(spec.signer_name) if spec.signer_name else None,
         "urgency": spec.urgency,
         "secrecy": spec.secrecy,
     }

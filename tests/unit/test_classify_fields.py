@@ -112,7 +112,8 @@ def test_law_date_from_its_end() -> None:
 @pytest.mark.parametrize(
     ("title", "code"),
     [("KẾ HOẠCH", "ke_hoach"), ("KÉ HOẠCH", "ke_hoach"), ("QUYET DINH", "quyet_dinh"),
-     ("QUY ĐỊNH", "quy_dinh"), ("THÔNG TƯ LIÊN TỊCH", "thong_tu"), ("LUẬT", "luat"),
+     ("QUY ĐỊNH", "quy_dinh"), ("THÔNG TƯ LIÊN TỊCH", "khac"), ("LUẬT", "luat"),
+     ("GIẤY CHỨNG NHẬN", "khac"), ("VĂN BẢN HỢP NHẤT", "khac"),
      ("TỜ TRÌNH", "to_trinh"), ("NGHI DJNH", "nghi_dinh"), ("PHÁP LỆNH", "khac"),
      ("GIẤY MỜI", "giay_moi"), ("THƯ CẢM ƠN", "thu_cong")],
 )  # fmt: skip
@@ -216,7 +217,8 @@ def test_units_out_of_their_time_are_not_matched() -> None:
     ("line", "name"),
     [("Nguyễn Văn Thành", "Nguyễn Văn Thành"),
      ("- Lưu: VT, VHTT. Nguyễn Văn Thành", "Nguyễn Văn Thành"),
-     ("Thượng tướng Nguyễn Trường Thắng", "Thượng tướng Nguyễn Trường Thắng"),
+     ("Thượng tướng Nguyễn Trường Thắng", "Nguyễn Trường Thắng"),  # the rank is no name
+     ("PGS.TS. Nguyễn Đình Hiền", "Nguyễn Đình Hiền"),
      ("Ss Trần Văn Bình", "Trần Văn Bình"),  # a stray mark of the seal before the name
      ("- Lưu: VT.", None), ("Hà", None)],
 )  # fmt: skip
