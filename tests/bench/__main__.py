@@ -227,6 +227,43 @@ def handwritten_pages(work: Path, count: int) -> dict[str, float]:
     }
 
 
+def real_scans(work: Path, count: int) -> dict[str, object]:
+    """sohoa on the real scans used in development (`tests/data/real_eval.py` says where;
+    skipped when they are not there), against plain Tesseract on the same pages rendered
+    at 300 dpi: their handwritten numbers and days are read a second time."""
+    from tests.data.real_eval import docs_folder, load_labels
+
+    folder = docs_folder()
+    if not (folder / "labels.json").is_file():
+        return {"skipped": f"no real documents in {folder}"}
+    from ocr import open_source
+
+    files, images = [], []
+    for label in load_labels(folder):
+        if label.get("kind") != "scan" or label.get("pages", 0) + len(images) > count:
+            continue
+        path = folder / label["file"]
+        files.append(path)
+        with open_source(path, "application/pdf", max_pages=1000, max_pixels=10**9) as source:
+            for n in range(1, label["pages"] + 1):
+                image = source.render(n, 300).image
+                out = work / "real-pages" / f"{path.stem}-{n:02d}.png"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                image.save(out, dpi=(300, 300))
+                images.append(out)
+    reference = _tesseract_reference(images, work / "real-tesseract", "vie")
+    seconds, _, single = _sohoa(["digitize", *map(str, files)], _fresh(work / "real-sohoa"))
+    pages = len(images)
+    return {
+        "documents": len(files),
+        "pages": pages,
+        "sohoa_pages_per_minute": round(pages / seconds * 60, 1),
+        "tesseract_pages_per_minute": round(pages / reference * 60, 1),
+        "ratio_sohoa_to_tesseract": round(reference / seconds, 3),
+        "peak_rss_largest_process_mb": round(single / 2**20, 1),
+    }
+
+
 def born_digital(work: Path, count: int) -> dict[str, float]:
     pdf = long_pdf(work / "digital" / f"digital-{count}.pdf", count, scanned=False)
     seconds, peak, _ = _sohoa(["digitize", str(pdf)], _fresh(work / "sohoa-digital"))
@@ -300,6 +337,9 @@ def main() -> None:
     parser.add_argument(
         "--handwritten", type=int, default=16, help="pages with handwritten number and day"
     )
+    parser.add_argument(
+        "--real", type=int, default=60, help="pages of the real scans (when they are there)"
+    )
     parser.add_argument("--memory", type=int, default=300, help="pages of the big scanned PDF")
     parser.add_argument("--sealed", type=int, default=20, help="grey sealed pages vs tesseract")
     parser.add_argument("--scaling", type=int, default=40, help="pages of the scaling scan")
@@ -329,6 +369,7 @@ def main() -> None:
             ("scanned_vs_tesseract", scanned_pages, args.scanned),
             ("sealed_grey_vs_tesseract", sealed_grey_pages, args.sealed),
             ("handwritten_vs_tesseract", handwritten_pages, args.handwritten),
+            ("real_scans_vs_tesseract", real_scans, args.real),
             ("scaling", scaling, args.scaling),
             ("born_digital", born_digital, args.digital),
             ("scanned_memory", scanned_memory, args.memory),
