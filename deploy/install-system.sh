@@ -5,10 +5,8 @@
 # (deploy/Dockerfile), so the image gets the same Tesseract, languages and fonts.
 set -euo pipefail
 
-# libgl1, libglib2.0-0: OpenCV (pulled in by the handwriting recognizer's rapidocr) loads
-# them at import, and slim images do not have them
 packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2 fonts-dejavu-core
-          qpdf libgl1 libglib2.0-0)
+          qpdf)
 if [[ "${1:-}" == "--test" ]]; then
   # docker-compose (Debian's 1.29): the tests check docker-compose.yml with `config`.
   # chromium: the browser tests drive Debian's Chromium through Playwright.
