@@ -40,7 +40,7 @@ from api.i18n import (
     role_label,
     translate,
 )
-from classify.document import KEY_FIELDS, REVIEW_BELOW
+from classify.document import DESCRIPTIVE_FIELDS, KEY_FIELDS, REVIEW_BELOW
 from schemas.auth import Principal, Scope
 from schemas.plan import DayCount, Progress
 from schemas.record import Status
@@ -442,7 +442,7 @@ def review_fields(
         conf = confidence.get(name)
         value = document.get(name)
         unsure = (conf is not None and conf < REVIEW_BELOW) or (
-            name in KEY_FIELDS and value in (None, "")
+            name in (*KEY_FIELDS, *DESCRIPTIVE_FIELDS) and value in (None, "")
         )
         return ReviewField(name, value, conf, unsure, kind, choices or [])
 

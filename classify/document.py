@@ -53,6 +53,12 @@ from schemas.vocab import default_units
 #: below it, while right values read from old typed dates (0.70–0.80) pass.
 REVIEW_BELOW = 0.7
 KEY_FIELDS = ("type", "number", "issued_on", "issuer")
+#: the description's other fields: a trích yếu or a signer that could not be read is a blank
+#: in the archive's description (TT 05/2025), so it sends the record to review too, below a
+#: lower bar (their confidences weigh the reading's shape, not the OCR engine's alone)
+DESCRIPTIVE_FIELDS = ("subject", "signer")
+DESCRIPTIVE_BELOW = 0.5
+_MISSING = {"subject": ReviewCode.subject_missing, "signer": ReviewCode.signer_missing}
 #: how many pages from the end are searched for the signature block
 SIGNER_PAGES = 3
 
@@ -520,6 +526,11 @@ def classify(
         conf[kind] = 0.95 if kind in marks else (0.9 if head.national else 0.6)
 
     low = [k for k in KEY_FIELDS if conf.get(k, 0.0) < REVIEW_BELOW]
+    for key in DESCRIPTIVE_FIELDS:
+        if conf.get(key, 0.0) < DESCRIPTIVE_BELOW:
+            low.append(key)
+            if not doc.get(key):
+                why.append(_why(_MISSING[key], key))
     noted = {r.field for r in why}
     why += [
         _why(ReviewCode.low_confidence, k, f"{conf.get(k, 0.0):.2f}") for k in low if k not in noted

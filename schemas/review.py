@@ -28,6 +28,8 @@ class ReviewCode(StrEnum):
     date_unreadable = "date_unreadable"
     date_implausible = "date_implausible"
     issuer_missing = "issuer_missing"
+    subject_missing = "subject_missing"
+    signer_missing = "signer_missing"
     signature_modified = "signature_modified"
     signature_unreadable = "signature_unreadable"
 
@@ -90,6 +92,14 @@ REVIEW_MESSAGES: dict[ReviewCode, tuple[str, str]] = {
     ReviewCode.issuer_missing: (
         "Không tìm thấy tên cơ quan ban hành",
         "No issuing body was found",
+    ),
+    ReviewCode.subject_missing: (
+        "Chưa đọc được trích yếu nội dung",
+        "The subject (trích yếu) could not be read",
+    ),
+    ReviewCode.signer_missing: (
+        "Chưa đọc được họ tên người ký",
+        "The signer's name could not be read",
     ),
     ReviewCode.signature_modified: (
         "Tệp đã bị thay đổi sau khi ký số",
