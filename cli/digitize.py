@@ -31,6 +31,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import select
 
 from cli.inputs import InputFile
 from ocr import ExtractionError
@@ -39,6 +40,7 @@ from schemas.errors import ErrorCode, error_message
 from schemas.record import Record, Status
 from store import unit_of_work
 from store.documents import create_batch, mark_requeued
+from store.models import DocumentRow
 from store.records import load_record
 from worker import pipeline
 from worker.ingest import (
@@ -175,7 +177,9 @@ def digitize(
         with unit_of_work(svc.sessions) as session:
             mark_requeued(session, to_process)
 
-        # 2. Extract and publish on a pool of processes.
+        # 2. Extract and publish on a pool of processes, the largest files first: a large
+        # document started last would be extracted and published alone while cores idle.
+        to_process = _largest_first(svc, to_process)
         names = {doc_id: ", ".join(o.name for o in outs) for doc_id, outs in by_doc.items()}
         runner = _PoolRunner(svc, workers, batch.id, progress, bar, names)
         runner.run(to_process)
@@ -188,6 +192,17 @@ def digitize(
         progress.update(bar, files=done_files, completed=done_files)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _largest_first(svc: Services, document_ids: list[str]) -> list[str]:
+    sizes: dict[str, int] = {}
+    with unit_of_work(svc.sessions) as session:
+        for start in range(0, len(document_ids), 500):  # bound the statement's parameters
+            chunk = document_ids[start : start + 500]
+            query = select(DocumentRow.id, DocumentRow.size).where(DocumentRow.id.in_(chunk))
+            for doc_id, size in session.execute(query):
+                sizes[doc_id] = size
+    return sorted(document_ids, key=lambda doc_id: -(sizes.get(doc_id) or 0))
 
 
 def _ingest(

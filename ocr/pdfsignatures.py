@@ -78,14 +78,14 @@ def read_signatures(path: Path, trusted_roots: Sequence[Any] = ()) -> list[Signa
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    if not _has_signature_fields(path):
+        return []  # pyHanko reads the whole cross-reference: not for the many unsigned files
     found: list[Signature] = []
     with _quiet(), path.open("rb") as handle:
         try:
             reader = PdfFileReader(handle, strict=False)
             embedded = list(reader.embedded_signatures)
         except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            if not _has_signature_fields(path):
-                return []
             return [Signature(intact=None, problem=f"signatures cannot be read: {exc}"[:500])]
         for sig in embedded[:MAX_SIGNATURES]:
             found.append(_read_one(sig, trusted_roots))
@@ -97,13 +97,23 @@ def read_signatures(path: Path, trusted_roots: Sequence[Any] = ()) -> list[Signa
 
 
 def _has_signature_fields(path: Path) -> bool:
+    """Whether the form has a signature field (fields nested under /Kids included)."""
     try:
         import pikepdf
 
         with pikepdf.open(path) as pdf:
             form = pdf.Root.get("/AcroForm")
-            fields = form.get("/Fields") if form is not None else None
-            return bool(fields) and any(str(f.get("/FT", "")) == "/Sig" for f in fields)
+            pending = list(form.get("/Fields", [])) if form is not None else []
+            seen = 0
+            while pending and seen < 10_000:  # bounded: a hostile form can nest forever
+                field = pending.pop()
+                seen += 1
+                if not isinstance(field, pikepdf.Dictionary):
+                    continue
+                if str(field.get("/FT", "")) == "/Sig":
+                    return True
+                pending.extend(field.get("/Kids", []))
+            return False
     except Exception:  # a file pikepdf cannot open has no fields it can tell of
         return False
 
