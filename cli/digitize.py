@@ -38,6 +38,7 @@ from ocr import ExtractionError
 from schemas.batch import EntryOutcome
 from schemas.errors import ErrorCode, error_message
 from schemas.record import Record, Status
+from schemas.settings import get_settings
 from store import unit_of_work
 from store.documents import create_batch, mark_requeued
 from store.models import DocumentRow
@@ -51,6 +52,7 @@ from worker.ingest import (
     ingest_file,
     shown_filename,
 )
+from worker.memory import cap_memory
 from worker.services import Services, reset_services, services
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class Summary:
 
 def _child_init() -> None:
     reset_services()
+    cap_memory(get_settings())
 
 
 def _extract_job(document_id: str, pages: list[int]) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ocr.errors import ExtractionError
 from ocr.hocr import HocrPage, mean_confidence, page_text, parse_hocr
 from ocr.hocr_map import map_hocr
 from ocr.preprocess import Analysis, Prepared, analyse, make_ocr_image, skew_for
@@ -14,6 +15,7 @@ from ocr.recover import merge_lines, missed_regions, read_regions
 from ocr.sources import DocumentSource, normalize_text
 from ocr.tesseract import Recognized, detect_orientation, recognize
 from ocr.textlayer import judge
+from schemas.errors import ErrorCode
 from schemas.record import PageMethod
 
 #: a page whose mean word confidence is below this is flagged `low_confidence`. Measured
@@ -62,7 +64,21 @@ class _Reading:
 
 
 def extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) -> PageResult:
-    """Extract page `number` (1-based). Raises ExtractionError for a page that cannot be read."""
+    """Extract page `number` (1-based). Raises ExtractionError for a page that cannot be read.
+
+    A page that needs more memory than the process may use (its address space is capped in
+    workers) fails as `image_too_large`: that file's failure, never the worker's.
+    """
+    try:
+        return _extract_page(source, number, lang=lang, dpi=dpi)
+    except MemoryError as exc:
+        raise ExtractionError(
+            ErrorCode.image_too_large,
+            f"page {number} needs more memory than a worker may use ({exc or 'out of memory'})",
+        ) from None
+
+
+def _extract_page(source: DocumentSource, number: int, *, lang: str, dpi: int) -> PageResult:
     layer = source.text_layer(number)
     verdict = judge(layer)
     if verdict.usable and layer is not None:

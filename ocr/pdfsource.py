@@ -132,11 +132,18 @@ class PdfSource(DocumentSource):
             page = self._document()[number - 1]
             try:
                 width, height = page.get_size()  # points, as displayed (rotation applied)
+                if max(width, height) > MAX_PAGE_POINTS:
+                    raise ExtractionError(
+                        ErrorCode.image_too_large,
+                        f"page {number} is {width:.0f}×{height:.0f} points, beyond the "
+                        f"largest page a PDF may have ({MAX_PAGE_POINTS} points, 5 m)",
+                    )
                 scale = render_dpi(page, width, height, dpi) / 72.0
                 pixels = width * scale * height * scale
-                if pixels > self.max_pixels:
+                cap = min(self.max_pixels, _content_pixels(page, width, height))
+                if pixels > cap:
                     # A huge sheet (a map, a hostile MediaBox): render fewer dots, not more memory
-                    scale *= (self.max_pixels / pixels) ** 0.5
+                    scale *= (cap / pixels) ** 0.5
                 if width * scale < 1 or height * scale < 1:
                     raise ExtractionError(ErrorCode.corrupt_pdf, f"page {number} has no area")
                 bitmap = page.render(scale=scale, may_draw_forms=True)
@@ -180,6 +187,34 @@ def render_dpi(page: Any, width: float, height: float, dpi: int) -> float:
     if native is None:
         return float(dpi)
     return float(min(dpi, max(MIN_SCAN_DPI, native)))
+
+
+#: the largest page side PDF allows (ISO 32000, Annex C: 14,400 units, 200 inches): a page
+#: beyond it is no sheet of paper but an attack on the renderer
+MAX_PAGE_POINTS = 14_400
+#: pixels a page without a scan on it is rendered to at most: an A3 sheet at 300 dpi. Its
+#: text and drawings gain nothing from more, and a page of absurd size (a hostile MediaBox of
+#: kilometres) costs no more memory than that.
+VECTOR_PAGE_PIXELS = 20_000_000
+
+
+def _content_pixels(page: Any, width: float, height: float) -> float:
+    """What rendering the page can gain from: a scanned page its image's own pixels (a
+    little more for rounding), anything else `VECTOR_PAGE_PIXELS`."""
+    import pypdfium2.raw as pdfium_c
+
+    page_area = max(1e-6, width * height)
+    try:
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+            left, bottom, right, top = image.get_bounds()
+            if abs(right - left) * abs(top - bottom) < 0.5 * page_area:
+                continue
+            px_w, px_h = image.get_px_size()
+            if px_w > 0 and px_h > 0:
+                return max(VECTOR_PAGE_PIXELS, 1.05 * px_w * px_h)
+    except Exception:  # an odd image object only costs the bound, never the page
+        pass
+    return float(VECTOR_PAGE_PIXELS)
 
 
 def _scan_dpi(page: Any, width: float, height: float, image_kind: int) -> float | None:

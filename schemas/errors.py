@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     archive_too_large = "archive_too_large"
     encrypted_archive = "encrypted_archive"
     unsafe_archive_entry = "unsafe_archive_entry"
+    worker_crashed = "worker_crashed"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -81,6 +82,10 @@ ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.unsafe_archive_entry: (
         "Mục trong tệp ZIP không an toàn (đường dẫn ra ngoài, liên kết hoặc tệp thiết bị)",
         "Unsafe entry in the ZIP archive (a path leading outside it, a link or a device file)",
+    ),
+    ErrorCode.worker_crashed: (
+        "Tệp làm dừng bộ xử lý nhiều lần, đã ngừng xử lý để không ảnh hưởng các tệp khác",
+        "The file stopped a worker process several times; it is no longer processed",
     ),
 }
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.memory import pixel_budget, worker_memory_bytes
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
@@ -35,6 +37,20 @@ class Settings(BaseSettings):
     )
     max_image_pixels: int = Field(
         default=250_000_000, ge=1, description="Pixels above which an image is refused"
+    )
+    max_crashes: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Times a piece of work on one document may kill its worker process before "
+        "the document fails with worker_crashed",
+    )
+    worker_memory_mb: int | None = Field(
+        default=None,
+        ge=256,
+        description="Memory one worker process may use (address space), in MiB; default: "
+        "the container's cgroup limit, else 1536. Pages beyond what it allows are refused "
+        "or rendered smaller",
     )
     stuck_after: int = Field(
         default=900,
@@ -107,6 +123,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
+        "worker_memory_mb",
         "trusted_roots",
         "sign_pkcs12",
         "sign_password",
@@ -123,6 +140,12 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # docker-compose and Kubernetes pass an unset signing variable as an empty string
         return None if value == "" else value
+
+
+def page_pixel_budget(settings: Settings) -> int:
+    """The most pixels a page may have in one worker process (schemas/memory.py)."""
+    memory = worker_memory_bytes(settings.worker_memory_mb)
+    return pixel_budget(memory, settings.max_image_pixels)
 
 
 @cache

@@ -223,6 +223,18 @@ class WebSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class JobAttemptRow(Base):
+    """A piece of work on a document that started and has not ended: a row left behind
+    means the process doing it died (killed, out of memory); `starts` counts such deaths."""
+
+    __tablename__ = "job_attempts"
+
+    document_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    starts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IdempotencyRow(Base):
     """The answer to a request sent with an Idempotency-Key, so a retried upload returns the
     first batch instead of making a second one."""

@@ -95,6 +95,8 @@ configure(app, get_settings())
 @worker_process_init.connect
 def _fresh_connections(**_: object) -> None:
     # A forked child must not reuse the parent's database or HTTP connections.
+    from worker.memory import cap_memory
     from worker.services import reset_services
 
     reset_services()
+    cap_memory(get_settings())

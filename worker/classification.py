@@ -19,6 +19,7 @@ from ocr.pdfchars import words_from_chars
 from ocr.sniff import PDF
 from ocr.sources import DocumentSource, open_source
 from schemas.record import Signature
+from schemas.settings import page_pixel_budget
 from store.corrections import corrections
 from store.models import PageRow
 from store.units import list_units
@@ -102,7 +103,7 @@ def classify_pages(
 def _open(svc: Services, source: Path, media_type: str) -> DocumentSource:
     settings = svc.settings
     return open_source(
-        source, media_type, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels
+        source, media_type, max_pages=settings.max_pages, max_pixels=page_pixel_budget(settings)
     )
 
 

@@ -30,7 +30,7 @@ from ocr.sniff import PDF
 from schemas.errors import ErrorCode
 from schemas.record import ArchiveInfo, Signature, Status
 from schemas.review import ReviewCode, ReviewReason
-from schemas.settings import Settings
+from schemas.settings import Settings, page_pixel_budget
 from store import unit_of_work
 from store.documents import (
     Claim,
@@ -89,7 +89,7 @@ def start(svc: Services, document_id: str, holder: str) -> Plan | None:
         path,
         claimed.media_type,
         max_pages=svc.settings.max_pages,
-        max_pixels=svc.settings.max_image_pixels,
+        max_pixels=page_pixel_budget(svc.settings),
     ) as source:
         page_count = source.page_count
     with unit_of_work(svc.sessions) as session:
@@ -116,7 +116,7 @@ def extract_pages(svc: Services, document_id: str, pages: list[int]) -> int:
     path = local_original(svc.objects, sha256)
     count = 0
     with open_source(
-        path, media_type, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels
+        path, media_type, max_pages=settings.max_pages, max_pixels=page_pixel_budget(settings)
     ) as source:
         for number in todo:
             result = extract_page(source, number, lang=settings.ocr_lang, dpi=settings.ocr_dpi)

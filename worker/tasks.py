@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
+from store.attempts import begin_attempt, end_attempt
 from store.batches import purge_idempotency_keys
 from store.documents import mark_requeued, stuck_documents
 from worker import pipeline
@@ -35,10 +36,37 @@ def _backoff(retries: int) -> float:
     return min(300.0, 2.0 * 2**retries) * random.uniform(0.5, 1.0)
 
 
-def _guarded(task: Task, document_id: str, step: Callable[[], T]) -> T | None:
-    """Run a pipeline step: a permanent error fails the document, never the batch; a
-    transient one retries with backoff."""
+def _begin(document_id: str, job: str) -> bool:
+    """Count the start of `job`; fail the document when earlier starts killed their worker
+    `max_crashes` times (store/attempts.py)."""
+    svc = services()
+    limit = svc.settings.max_crashes
+    with unit_of_work(svc.sessions) as session:
+        allowed = begin_attempt(session, document_id, job, limit)
+    if not allowed:
+        log.error("document %s: %s killed its worker %d times; failed", document_id, job, limit)
+        pipeline.fail(
+            svc, document_id, ErrorCode.worker_crashed,
+            f"{job} stopped its worker process {limit} times (memory, a crash, a kill)",
+        )  # fmt: skip
+    return allowed
+
+
+def _end(document_id: str, job: str) -> None:
     try:
+        with unit_of_work(services().sessions) as session:
+            end_attempt(session, document_id, job)
+    except Exception:  # the row stays: at worst one more start is counted as a crash
+        log.warning("document %s: the end of %s could not be recorded", document_id, job)
+
+
+def _guarded(task: Task, document_id: str, step: Callable[[], T], job: str) -> T | None:
+    """Run a pipeline step: a permanent error fails the document, never the batch; a
+    transient one retries with backoff; a step that keeps killing its worker fails the
+    document (`job` names the step for that count)."""
+    try:
+        if not _begin(document_id, job):
+            return None
         return step()
     except ExtractionError as exc:
         pipeline.fail(services(), document_id, exc.code, exc.message)
@@ -60,6 +88,8 @@ def _guarded(task: Task, document_id: str, step: Callable[[], T]) -> T | None:
             )
             return None
         raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+    finally:
+        _end(document_id, job)
 
 
 def enqueue(document_id: str) -> None:
@@ -80,13 +110,18 @@ def enqueue_after_commit_safe(document_id: str) -> None:
 def process_document(self: Task, document_id: str) -> str:
     """Claim a document, extract it (fanning out large ones by page ranges) and publish it."""
     svc = services()
-    plan = _guarded(self, document_id, lambda: pipeline.start(svc, document_id, self.request.id))
+    plan = _guarded(
+        self, document_id, lambda: pipeline.start(svc, document_id, self.request.id), "start"
+    )
     if plan is None:
         return "skipped"
     chunks = plan.chunks(svc.settings.pages_per_task)
     if len(chunks) <= 1:
         _guarded(
-            self, document_id, lambda: pipeline.extract_pages(svc, document_id, plan.remaining)
+            self,
+            document_id,
+            lambda: pipeline.extract_pages(svc, document_id, plan.remaining),
+            "extract",
         )
         if pipeline.is_complete(svc, document_id):
             publish_document.apply_async(args=[document_id])
@@ -100,7 +135,8 @@ def process_document(self: Task, document_id: str) -> str:
 def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
     """Extract some pages of a large document; the part that finishes last publishes."""
     svc = services()
-    _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages))
+    job = f"extract:{pages[0]}-{pages[-1]}" if pages else "extract"
+    _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages), job)
     if pipeline.is_complete(svc, document_id):
         # Two parts finishing together may both send it: publishing is idempotent.
         publish_document.apply_async(args=[document_id])
@@ -111,7 +147,7 @@ def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
 def publish_document(self: Task, document_id: str) -> str:
     """Write the record's objects and make it final (on the light queue)."""
     svc = services()
-    status = _guarded(self, document_id, lambda: pipeline.publish(svc, document_id))
+    status = _guarded(self, document_id, lambda: pipeline.publish(svc, document_id), "publish")
     return status.value if status else "nothing to publish"
 
 
