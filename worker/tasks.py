@@ -15,9 +15,11 @@ from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
 from store.batches import purge_idempotency_keys
-from store.documents import mark_requeued, stuck_documents
+from store.documents import expired_leases, mark_requeued, queued_before
 from worker import pipeline
-from worker.app import app, ocr_queue
+from worker.app import app
+from worker.broker_scan import documents_in_broker
+from worker.fairness import fair_priority
 from worker.services import services
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,20 @@ def _guarded(task: Task, document_id: str, step: Callable[[], T]) -> T | None:
 
 
 def enqueue(document_id: str) -> None:
-    """Send a document to the workers (call only after its row is committed)."""
-    process_document.apply_async(args=[document_id])
+    """Send a document to the workers (call only after its row is committed), placed by its
+    unit's backlog (worker/fairness.py)."""
+    priority = fair_priority(services(), document_id)
+    process_document.apply_async(args=[document_id], priority=priority)
+
+
+def send_publish(document_id: str) -> None:
+    """Ask the light queue to publish. Celery retries the send (task_publish_retry_policy);
+    when the broker stays down the document keeps its pages, its lease expires and the
+    reconciler sends it again."""
+    try:
+        publish_document.apply_async(args=[document_id])
+    except Exception:
+        log.exception("could not send the publishing of %s; the reconciler will", document_id)
 
 
 def enqueue_after_commit_safe(document_id: str) -> None:
@@ -89,7 +103,7 @@ def process_document(self: Task, document_id: str) -> str:
             self, document_id, lambda: pipeline.extract_pages(svc, document_id, plan.remaining)
         )
         if pipeline.is_complete(svc, document_id):
-            publish_document.apply_async(args=[document_id])
+            send_publish(document_id)
         return "extracted"
     for pages in chunks:
         extract_range.apply_async(args=[document_id, pages])
@@ -103,7 +117,7 @@ def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
     _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages))
     if pipeline.is_complete(svc, document_id):
         # Two parts finishing together may both send it: publishing is idempotent.
-        publish_document.apply_async(args=[document_id])
+        send_publish(document_id)
     return "extracted"
 
 
@@ -117,28 +131,39 @@ def publish_document(self: Task, document_id: str) -> str:
 
 @app.task(name="sohoa.reconcile")
 def reconcile() -> dict[str, Any]:
-    """Re-send documents that show no sign of life: a task lost by the broker is not a
-    record lost.
+    """Re-send what shows no sign of life: a task lost by the broker is not a record lost.
 
-    A queued document is only re-sent when the queue is empty: while it holds messages, a
-    waiting document is most likely just waiting its turn.
+    A processing document whose lease expired (its worker died) or that made no progress for
+    `stuck_after`, and a queued document older than `lost_after` whose message is in no broker
+    queue (a flush or restart lost it). When the broker cannot be listed, a queued document
+    is re-sent only after `stuck_after`.
     """
     svc = services()
-    backlog = queue_backlog(ocr_queue(svc.settings))
+    settings = svc.settings
+    in_broker = documents_in_broker(settings)
     with unit_of_work(svc.sessions) as session:
-        stuck = list(
-            stuck_documents(
+        expired = list(
+            expired_leases(
                 session,
-                timedelta(seconds=svc.settings.stuck_after),
-                include_queued=backlog == 0,
+                timedelta(seconds=settings.lease_seconds),
+                timedelta(seconds=settings.stuck_after),
             )
         )
-        mark_requeued(session, stuck)
-    for document_id in stuck:
+        if in_broker is None:
+            waited = timedelta(seconds=settings.stuck_after)
+            lost = list(queued_before(session, waited))
+        else:
+            waited = timedelta(seconds=settings.lost_after)
+            lost = [d for d in queued_before(session, waited) if d not in in_broker]
+        mark_requeued(session, expired + lost)
+    for document_id in expired + lost:
         enqueue_after_commit_safe(document_id)
-    if stuck:
-        log.warning("reconciler re-sent %d documents: %s", len(stuck), stuck[:20])
-    return {"requeued": stuck, "backlog": backlog}
+    if expired or lost:
+        log.warning(
+            "reconciler re-sent %d documents with an expired lease and %d lost ones: %s",
+            len(expired), len(lost), (expired + lost)[:20],
+        )  # fmt: skip
+    return {"expired": expired, "lost": lost, "broker_listed": in_broker is not None}
 
 
 #: an Idempotency-Key answers a client's retries for this long, then it is forgotten
@@ -152,16 +177,3 @@ def housekeeping() -> dict[str, Any]:
     with unit_of_work(svc.sessions) as session:
         purged = purge_idempotency_keys(session, IDEMPOTENCY_KEEP)
     return {"idempotency_keys_purged": purged}
-
-
-def queue_backlog(queue: str) -> int | None:
-    """Messages waiting in the queue, or None when the broker cannot tell."""
-    try:
-        with app.connection_for_write() as conn:
-            declared = conn.default_channel.queue_declare(queue=queue, passive=True)
-            return int(declared.message_count)
-    except Exception as exc:
-        if "NOT_FOUND" in str(exc):  # nobody has declared it yet: nothing is waiting
-            return 0
-        log.warning("cannot read the length of queue %s: %s", queue, exc)
-        return None

@@ -1,0 +1,96 @@
+"""Which documents have a message in the broker: the reconciler re-sends a queued document
+whose message is nowhere (lost in a broker flush or restart) without waiting for the queue to
+drain. The database says what should be queued; this says what is.
+
+Redis (kombu's layout): one list per queue and priority level, plus the `unacked` hash of
+messages delivered to a worker and not yet acknowledged. The filesystem broker: one file per
+message in the queue folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import redis
+
+from schemas.settings import Settings
+from worker.app import LEVELS, broker_folder, ocr_queue
+
+log = logging.getLogger(__name__)
+
+#: kombu's separator between a queue's name and its priority level
+PRIORITY_SEP = "\x06\x16"
+UNACKED = "unacked"
+#: the tasks whose first argument is a document id
+DOCUMENT_TASKS = frozenset({"sohoa.process", "sohoa.extract_range"})
+CHUNK = 1000
+TIMEOUT = 5.0
+
+
+def document_of(raw: bytes | str) -> str | None:
+    """The document id a kombu message is about, or None (another task, or unreadable)."""
+    try:
+        message = json.loads(raw)
+        if isinstance(message, list):  # an unacked entry: [message, exchange, routing key]
+            message = message[0]
+        if message.get("headers", {}).get("task") not in DOCUMENT_TASKS:
+            return None
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return str(args[0]) if args else None
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _ids(raws: Iterable[bytes | str]) -> set[str]:
+    return {doc for doc in map(document_of, raws) if doc is not None}
+
+
+def _redis_documents(url: str, queue: str) -> set[str]:
+    client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
+    try:
+        found: set[str] = set()
+        for level in LEVELS:
+            key = f"{queue}{PRIORITY_SEP}{level}" if level else queue
+            start = 0
+            while True:
+                chunk = client.lrange(key, start, start + CHUNK - 1)
+                found |= _ids(chunk)
+                if len(chunk) < CHUNK:
+                    break
+                start += CHUNK
+        for _, value in client.hscan_iter(UNACKED, count=CHUNK):
+            found |= _ids([value])
+        return found
+    finally:
+        client.close()
+
+
+def _folder_documents(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for path in (folder / "queue").glob("*.msg"):
+        try:
+            found |= _ids([path.read_bytes()])
+        except OSError:  # taken by a worker meanwhile
+            continue
+    return found
+
+
+def documents_in_broker(settings: Settings) -> set[str] | None:
+    """Ids of the documents with a waiting or unacknowledged message, or None when the
+    broker cannot tell (down, or a kind we cannot read)."""
+    try:
+        folder = broker_folder(settings)
+        if folder is not None:
+            return _folder_documents(folder)
+        if settings.broker_url.partition("://")[0].lower() in ("redis", "rediss"):
+            return _redis_documents(settings.broker_url, ocr_queue(settings))
+    except Exception as exc:
+        log.warning("cannot list the messages in the broker: %s", exc)
+    return None
