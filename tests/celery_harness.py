@@ -30,6 +30,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "SOHOA_TASK_QUEUE": settings.task_queue,
         "SOHOA_STUCK_AFTER": str(settings.stuck_after),
         "SOHOA_RECONCILE_EVERY": str(settings.reconcile_every),
+        "SOHOA_LEASE_SECONDS": str(settings.lease_seconds),
+        "SOHOA_LOST_AFTER": str(settings.lost_after),
         "SOHOA_PAGES_PER_TASK": str(settings.pages_per_task),
         "SOHOA_OCR_LANG": settings.ocr_lang,
     }
