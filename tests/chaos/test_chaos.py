@@ -253,6 +253,7 @@ def test_chaos_short(stack: Stack) -> None:
 
 
 @pytest.mark.chaos
+@pytest.mark.timeout(1800)
 @pytest.mark.skipif(not os.environ.get("SOHOA_CHAOS"), reason="the long form: make chaos")
 def test_chaos_full(stack: Stack) -> None:
     ids = _run(stack, FULL, size=8)
