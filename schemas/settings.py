@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         "renews it every third of that, so a dead worker's document is re-queued after it",
     )
     lost_after: int = Field(
-        default=60,
+        default=30,
         ge=1,
         description="Seconds after which a queued document whose message is in no broker "
         "queue is sent again",

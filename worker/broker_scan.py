@@ -48,6 +48,15 @@ def document_of(raw: bytes | str) -> str | None:
         return None
 
 
+def _routing_key(raw: bytes | str) -> str | None:
+    """The routing key of an unacknowledged entry ([message, exchange, routing key])."""
+    try:
+        entry = json.loads(raw)
+        return str(entry[2]) if isinstance(entry, list) and len(entry) > 2 else None
+    except ValueError:
+        return None
+
+
 def _ids(raws: Iterable[bytes | str]) -> set[str]:
     return {doc for doc in map(document_of, raws) if doc is not None}
 
@@ -66,7 +75,8 @@ def _redis_documents(url: str, queue: str) -> set[str]:
                     break
                 start += CHUNK
         for _, value in client.hscan_iter(UNACKED, count=CHUNK):
-            found |= _ids([value])
+            if _routing_key(value) == queue:  # the hash is shared by every queue of the db
+                found |= _ids([value])
         return found
     finally:
         client.close()

@@ -55,16 +55,19 @@ def stack(pg_server: str, tmp_path: Path) -> Iterator[Stack]:
     _reset_pg(pg_server)
     broker = RedisProcess(tmp_path)
     s3 = S3Process()
+    # Short periods by default; SOHOA_CHAOS_DEFAULTS=1 measures the shipped settings.
+    timing: dict[str, int] = (
+        {}
+        if os.environ.get("SOHOA_CHAOS_DEFAULTS")
+        else {"lease_seconds": 6, "lost_after": 5, "reconcile_every": 2, "stuck_after": 300}
+    )
     svc = make_services(
         pg_server,
         f"s3://{s3.endpoint}/chaos-{uuid.uuid4().hex[:8]}",
         broker_url=broker.url,
         task_queue="chaos",
-        lease_seconds=6,
-        lost_after=5,
-        reconcile_every=2,
-        stuck_after=300,
         pages_per_task=2,
+        **timing,
     )
     configure(app, svc.settings)
     worker.services._current = svc
@@ -207,7 +210,12 @@ def _run(stack: Stack, faults: dict[str, Callable[[Stack], None]], size: int) ->
     print(f"{'fault':34} {'work resumed':>13} {'batch done':>11}")
     for name, resumed_after, finished in report:
         print(f"{name:34} {resumed_after:13.1f} {finished:11.1f}")
-    print(f"worker restarts by the supervisor: {stack.workers.restarts}")
+    settings = stack.svc.settings
+    print(
+        f"worker restarts by the supervisor: {stack.workers.restarts}; lease "
+        f"{settings.lease_seconds} s, lost after {settings.lost_after} s, reconciler every "
+        f"{settings.reconcile_every} s"
+    )
     return every
 
 

@@ -199,3 +199,36 @@ def _heartbeat_recent(svc: Services, doc_id: str) -> bool:
         row = session.get(DocumentRow, doc_id, populate_existing=True)
         assert row is not None and row.heartbeat_at is not None
         return row.heartbeat_at > utcnow() - timedelta(seconds=svc.settings.lease_seconds)
+
+
+@pytest.mark.slow
+def test_publish_send_with_the_broker_down_is_left_to_the_reconciler(
+    rsvc: Services, tmp_path: Path
+) -> None:
+    """The send retries briefly, then gives up without raising: the document keeps its pages
+    and its lease expires, so the reconciler sends it again."""
+    from worker.tasks import send_publish
+
+    down = rsvc.settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    configure(app, down)
+    try:
+        send_publish("01JCHAOS0000000000000000")  # returns: nothing escapes to the caller
+        assert documents_in_broker(down) is None
+    finally:
+        configure(app, rsvc.settings)
+
+
+def test_a_message_delivered_and_not_acknowledged_is_still_in_the_broker(
+    rsvc: Services,
+) -> None:
+    doc_id = _add(rsvc, WARD_A)
+    enqueue(doc_id)
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue(ocr_queue(rsvc.settings))
+        try:
+            message = queue.get(block=True, timeout=5)  # a worker holds it, not yet acked
+            assert documents_in_broker(rsvc.settings) == {doc_id}
+            message.ack()
+            assert documents_in_broker(rsvc.settings) == set()
+        finally:
+            queue.close()
