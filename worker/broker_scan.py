@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 #: kombu's separator between a queue's name and its priority level
 PRIORITY_SEP = "\x06\x16"
 UNACKED = "unacked"
+UNACKED_INDEX = "unacked_index"
 #: the tasks whose first argument is a document id
 DOCUMENT_TASKS = frozenset({"sohoa.process", "sohoa.extract_range"})
 CHUNK = 1000
@@ -61,46 +64,73 @@ def _ids(raws: Iterable[bytes | str]) -> set[str]:
     return {doc for doc in map(document_of, raws) if doc is not None}
 
 
-def _redis_documents(url: str, queue: str) -> set[str]:
+@dataclass(frozen=True)
+class Listing:
+    """Documents with a message `waiting` in the queue, and those whose message a worker
+    took less than `fresh` seconds ago and has not acknowledged (`held`). A message held
+    longer may belong to a worker that died: for that the document's lease decides."""
+
+    waiting: set[str]
+    held: set[str]
+
+    @property
+    def present(self) -> set[str]:
+        return self.waiting | self.held
+
+
+def _redis_listing(url: str, queue: str, fresh: float) -> Listing:
     client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     try:
-        found: set[str] = set()
+        waiting: set[str] = set()
         for level in LEVELS:
             key = f"{queue}{PRIORITY_SEP}{level}" if level else queue
             start = 0
             while True:
                 chunk = client.lrange(key, start, start + CHUNK - 1)
-                found |= _ids(chunk)
+                waiting |= _ids(chunk)
                 if len(chunk) < CHUNK:
                     break
                 start += CHUNK
-        for _, value in client.hscan_iter(UNACKED, count=CHUNK):
-            if _routing_key(value) == queue:  # the hash is shared by every queue of the db
-                found |= _ids([value])
-        return found
+        recent = {
+            tag.decode() if isinstance(tag, bytes) else str(tag)
+            for tag in client.zrangebyscore(UNACKED_INDEX, time.time() - fresh, "+inf")
+        }
+        held: set[str] = set()
+        for tag, value in client.hscan_iter(UNACKED, count=CHUNK):
+            tag = tag.decode() if isinstance(tag, bytes) else str(tag)
+            # the hash is shared by every queue of the database
+            if tag in recent and _routing_key(value) == queue:
+                held |= _ids([value])
+        return Listing(waiting, held)
     finally:
         client.close()
 
 
-def _folder_documents(folder: Path) -> set[str]:
+def _folder_listing(folder: Path) -> Listing:
     found: set[str] = set()
     for path in (folder / "queue").glob("*.msg"):
         try:
             found |= _ids([path.read_bytes()])
         except OSError:  # taken by a worker meanwhile
             continue
-    return found
+    return Listing(found, set())
 
 
-def documents_in_broker(settings: Settings) -> set[str] | None:
-    """Ids of the documents with a waiting or unacknowledged message, or None when the
-    broker cannot tell (down, or a kind we cannot read)."""
+def broker_listing(settings: Settings, fresh: float) -> Listing | None:
+    """What the OCR queue holds, or None when the broker cannot tell (down, or a kind we
+    cannot read)."""
     try:
         folder = broker_folder(settings)
         if folder is not None:
-            return _folder_documents(folder)
+            return _folder_listing(folder)
         if settings.broker_url.partition("://")[0].lower() in ("redis", "rediss"):
-            return _redis_documents(settings.broker_url, ocr_queue(settings))
+            return _redis_listing(settings.broker_url, ocr_queue(settings), fresh)
     except Exception as exc:
         log.warning("cannot list the messages in the broker: %s", exc)
     return None
+
+
+def documents_in_broker(settings: Settings) -> set[str] | None:
+    """Ids of the documents with a waiting or recently delivered message, or None."""
+    listing = broker_listing(settings, float(settings.lease_seconds))
+    return None if listing is None else listing.present

@@ -18,7 +18,7 @@ from store.batches import purge_idempotency_keys
 from store.documents import expired_leases, mark_requeued, queued_before
 from worker import pipeline
 from worker.app import app
-from worker.broker_scan import documents_in_broker
+from worker.broker_scan import broker_listing
 from worker.fairness import fair_priority
 from worker.services import services
 
@@ -140,21 +140,24 @@ def reconcile() -> dict[str, Any]:
     """
     svc = services()
     settings = svc.settings
-    in_broker = documents_in_broker(settings)
+    listing = broker_listing(settings, fresh=float(settings.lease_seconds))
     with unit_of_work(svc.sessions) as session:
-        expired = list(
-            expired_leases(
+        expired = [
+            d
+            for d in expired_leases(
                 session,
                 timedelta(seconds=settings.lease_seconds),
                 timedelta(seconds=settings.stuck_after),
             )
-        )
-        if in_broker is None:
+            # parts of a large document waiting their turn in the queue hold no lease
+            if listing is None or d not in listing.waiting
+        ]
+        if listing is None:
             waited = timedelta(seconds=settings.stuck_after)
             lost = list(queued_before(session, waited))
         else:
             waited = timedelta(seconds=settings.lost_after)
-            lost = [d for d in queued_before(session, waited) if d not in in_broker]
+            lost = [d for d in queued_before(session, waited) if d not in listing.present]
         mark_requeued(session, expired + lost)
     for document_id in expired + lost:
         enqueue_after_commit_safe(document_id)
@@ -163,7 +166,7 @@ def reconcile() -> dict[str, Any]:
             "reconciler re-sent %d documents with an expired lease and %d lost ones: %s",
             len(expired), len(lost), (expired + lost)[:20],
         )  # fmt: skip
-    return {"expired": expired, "lost": lost, "broker_listed": in_broker is not None}
+    return {"expired": expired, "lost": lost, "broker_listed": listing is not None}
 
 
 #: an Idempotency-Key answers a client's retries for this long, then it is forgotten

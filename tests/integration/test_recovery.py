@@ -232,3 +232,20 @@ def test_a_message_delivered_and_not_acknowledged_is_still_in_the_broker(
             assert documents_in_broker(rsvc.settings) == set()
         finally:
             queue.close()
+
+
+def test_parts_waiting_in_the_queue_keep_a_large_document_from_expiring(
+    rsvc: Services,
+) -> None:
+    from worker.tasks import extract_range
+
+    doc_id = _add(rsvc, WARD_A)
+    with unit_of_work(rsvc.sessions) as session:
+        assert claim(session, doc_id, "task-fan-out", timedelta(seconds=3)) is not None
+    extract_range.apply_async(args=[doc_id, [3, 4]])  # its part waits behind other work
+    _age(rsvc, [doc_id], timedelta(minutes=1))
+    assert reconcile()["expired"] == []
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(*client.keys(f"{rsvc.settings.task_queue}*"))  # the part is lost
+    client.close()
+    assert reconcile()["expired"] == [doc_id]
