@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 
 from schemas.settings import Settings
-from worker.app import LEVELS, broker_folder, ocr_queue
+from worker.app import LEVELS, broker_folder, light_queue, ocr_queue
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ PRIORITY_SEP = "\x06\x16"
 UNACKED = "unacked"
 UNACKED_INDEX = "unacked_index"
 #: the tasks whose first argument is a document id
-DOCUMENT_TASKS = frozenset({"sohoa.process", "sohoa.extract_range"})
+DOCUMENT_TASKS = frozenset({"sohoa.process", "sohoa.extract_range", "sohoa.publish"})
 CHUNK = 1000
 TIMEOUT = 5.0
 
@@ -78,11 +78,11 @@ class Listing:
         return self.waiting | self.held
 
 
-def _redis_listing(url: str, queue: str, fresh: float) -> Listing:
+def _redis_listing(url: str, queues: tuple[str, ...], fresh: float) -> Listing:
     client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     try:
         waiting: set[str] = set()
-        for level in LEVELS:
+        for queue, level in ((q, n) for q in queues for n in LEVELS):
             key = f"{queue}{PRIORITY_SEP}{level}" if level else queue
             start = 0
             while True:
@@ -99,7 +99,7 @@ def _redis_listing(url: str, queue: str, fresh: float) -> Listing:
         for tag, value in client.hscan_iter(UNACKED, count=CHUNK):
             tag = tag.decode() if isinstance(tag, bytes) else str(tag)
             # the hash is shared by every queue of the database
-            if tag in recent and _routing_key(value) == queue:
+            if tag in recent and _routing_key(value) in queues:
                 held |= _ids([value])
         return Listing(waiting, held)
     finally:
@@ -117,14 +117,15 @@ def _folder_listing(folder: Path) -> Listing:
 
 
 def broker_listing(settings: Settings, fresh: float) -> Listing | None:
-    """What the OCR queue holds, or None when the broker cannot tell (down, or a kind we
-    cannot read)."""
+    """What the OCR and light queues hold (a publish waiting its turn is a sign of life),
+    or None when the broker cannot tell (down, or a kind we cannot read)."""
     try:
         folder = broker_folder(settings)
         if folder is not None:
             return _folder_listing(folder)
         if settings.broker_url.partition("://")[0].lower() in ("redis", "rediss"):
-            return _redis_listing(settings.broker_url, ocr_queue(settings), fresh)
+            queues = (ocr_queue(settings), light_queue(settings))
+            return _redis_listing(settings.broker_url, queues, fresh)
     except Exception as exc:
         log.warning("cannot list the messages in the broker: %s", exc)
     return None

@@ -126,7 +126,10 @@ def test_one_wards_big_upload_does_not_starve_another(rsvc: Services) -> None:
 
 def test_message_decoding_ignores_foreign_and_broken_messages() -> None:
     assert document_of(b"not json") is None
-    assert document_of(b'{"headers": {"task": "sohoa.publish"}, "body": "W10="}') is None
+    foreign = b'{"headers": {"task": "sohoa.webhooks.sweep"}, "body": "[[\\"x\\"], {}, {}]"}'
+    assert document_of(foreign) is None
+    plain = foreign.replace(b"sohoa.webhooks.sweep", b"sohoa.process")
+    assert document_of(plain) == "x"  # a body not base64-encoded is read as it is
     assert document_of(b'{"headers": {"task": "sohoa.process"}, "body": 12}') is None
     assert document_of(b"[]") is None
 
