@@ -108,9 +108,12 @@ def test_priority_levels_grow_with_the_units_backlog() -> None:
     ]  # fmt: skip
 
 
-def test_one_wards_big_upload_does_not_starve_another(rsvc: Services) -> None:
+@pytest.mark.parametrize(
+    "big_upload", [60, pytest.param(2000, marks=pytest.mark.slow)], ids=["60", "2000"]
+)
+def test_one_wards_big_upload_does_not_starve_another(rsvc: Services, big_upload: int) -> None:
     big = []
-    for _ in range(60):  # ward A uploads first, one file after the other
+    for _ in range(big_upload):  # ward A uploads first, one file after the other
         big.append(_add(rsvc, WARD_A))
         enqueue(big[-1])
     small = []
@@ -120,7 +123,7 @@ def test_one_wards_big_upload_does_not_starve_another(rsvc: Services) -> None:
     order = _drain(rsvc)
     assert sorted(order) == sorted(big + small)  # nothing lost or doubled
     positions = [order.index(d) for d in small]
-    assert max(positions) < 10, positions  # B's files are not behind A's 60
+    assert max(positions) < 10, positions  # B's files are not behind A's backlog
     assert [d for d in order if d in big][:1] == big[:1]  # A's first file still comes first
 
 
@@ -252,3 +255,20 @@ def test_parts_waiting_in_the_queue_keep_a_large_document_from_expiring(
     client.delete(*client.keys(f"{rsvc.settings.task_queue}*"))  # the part is lost
     client.close()
     assert reconcile()["expired"] == [doc_id]
+
+
+def test_the_embedded_broker_is_listed_too(tmp_path: Path) -> None:
+    svc = make_services(
+        f"sqlite:///{tmp_path / 'e.db'}", f"file://{tmp_path / 'o'}",
+        broker_url=f"filesystem://{tmp_path / 'broker'}",
+    )  # fmt: skip
+    configure(app, svc.settings)
+    worker.services._current = svc
+    try:
+        doc_id = _add(svc, WARD_A)
+        assert documents_in_broker(svc.settings) == set()
+        enqueue(doc_id)
+        assert documents_in_broker(svc.settings) == {doc_id}
+    finally:
+        worker.services._current = None
+        svc.close()
