@@ -45,7 +45,7 @@ def rsvc(pg_server: str, tmp_path: Path) -> Iterator[Services]:
         f"file://{tmp_path / 'objects'}",
         broker_url=REDIS_URL,
         task_queue=queue,
-        lease_seconds=3,
+        lease_seconds=9,  # renewed every 3 s: a slow machine keeps a live lease
         lost_after=60,
         stuck_after=900,
     )
@@ -247,7 +247,7 @@ def test_parts_waiting_in_the_queue_keep_a_large_document_from_expiring(
 
     doc_id = _add(rsvc, WARD_A)
     with unit_of_work(rsvc.sessions) as session:
-        assert claim(session, doc_id, "task-fan-out", timedelta(seconds=3)) is not None
+        assert claim(session, doc_id, "task-fan-out", timedelta(seconds=9)) is not None
     extract_range.apply_async(args=[doc_id, [3, 4]])  # its part waits behind other work
     _age(rsvc, [doc_id], timedelta(minutes=1))
     assert reconcile()["expired"] == []
