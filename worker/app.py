@@ -9,6 +9,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from schemas.settings import Settings, get_settings
+from worker import send_gate
 
 #: Redis priority levels of the OCR queue (worker/fairness.py)
 LEVELS = list(range(10))
@@ -37,6 +38,7 @@ def broker_folder(settings: Settings) -> Path | None:
 def configure(celery: Celery, settings: Settings) -> None:
     """Apply the settings to the Celery app (again, when tests change them)."""
     # Drop pooled connections to a previous broker; Celery keeps the producer pool apart.
+    send_gate.reset()
     celery.close()
     celery.amqp._producer_pool = None
     folder = broker_folder(settings)
@@ -82,14 +84,15 @@ def configure(celery: Celery, settings: Settings) -> None:
         # Tasks running when the connection drops are cancelled and redelivered rather than
         # acknowledged on a channel that no longer exists (the lease makes that harmless).
         worker_cancel_long_running_tasks_on_connection_loss=True,
-        # A send retries for about 10 s while the broker comes back; after that the caller
-        # leaves the document to the reconciler (it is in the database).
+        # A send retries for about a second (a broker restarting, a connection reset); after
+        # that the caller leaves the document to the reconciler (it is in the database) and
+        # worker/send_gate.py skips sends for a few seconds.
         task_publish_retry=True,
         task_publish_retry_policy={
-            "max_retries": 5,
-            "interval_start": 0.2,
-            "interval_step": 1.0,
-            "interval_max": 3.0,
+            "max_retries": 3,
+            "interval_start": 0.1,
+            "interval_step": 0.3,
+            "interval_max": 1.0,
         },
         result_backend=None,
         task_ignore_result=True,

@@ -16,7 +16,7 @@ from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
 from store.batches import purge_idempotency_keys
 from store.documents import expired_leases, mark_requeued, queued_before
-from worker import pipeline
+from worker import pipeline, send_gate
 from worker.app import app
 from worker.broker_scan import broker_listing
 from worker.fairness import fair_priority
@@ -72,22 +72,28 @@ def enqueue(document_id: str) -> None:
 
 
 def send_publish(document_id: str) -> None:
-    """Ask the light queue to publish. Celery retries the send (task_publish_retry_policy);
-    when the broker stays down the document keeps its pages, its lease expires and the
-    reconciler sends it again."""
-    try:
-        publish_document.apply_async(args=[document_id])
-    except Exception:
-        log.exception("could not send the publishing of %s; the reconciler will", document_id)
+    """Ask the light queue to publish. When the broker is down the document keeps its pages,
+    its lease expires and the reconciler sends it again."""
+    _send_or_leave(lambda: publish_document.apply_async(args=[document_id]), document_id)
 
 
-def enqueue_after_commit_safe(document_id: str) -> None:
+def enqueue_after_commit_safe(document_id: str) -> bool:
     """For after-commit hooks: a broker that is down must not undo a stored upload; the
-    reconciler sends the document later."""
+    reconciler sends the document later. False when it was not sent."""
+    return _send_or_leave(lambda: enqueue(document_id), document_id)
+
+
+def _send_or_leave(send: Callable[[], object], document_id: str) -> bool:
+    if not send_gate.open_now():  # a send failed a moment ago: do not wait on it again
+        log.info("broker unavailable: %s left to the reconciler", document_id)
+        return False
     try:
-        enqueue(document_id)
+        send()
     except Exception:
+        send_gate.failed()
         log.exception("could not send %s to the broker; the reconciler will", document_id)
+        return False
+    return True
 
 
 @app.task(bind=True, name="sohoa.process", acks_late=True, reject_on_worker_lost=True)
@@ -159,6 +165,7 @@ def reconcile() -> dict[str, Any]:
             waited = timedelta(seconds=settings.lost_after)
             lost = [d for d in queued_before(session, waited) if d not in listing.present]
         mark_requeued(session, expired + lost)
+    send_gate.reset()  # the reconciler always tries: it is how work comes back
     for document_id in expired + lost:
         enqueue_after_commit_safe(document_id)
     if expired or lost:

@@ -213,15 +213,23 @@ def test_publish_send_with_the_broker_down_is_left_to_the_reconciler(
 ) -> None:
     """The send retries briefly, then gives up without raising: the document keeps its pages
     and its lease expires, so the reconciler sends it again."""
-    from worker.tasks import send_publish
+    from worker import send_gate
+    from worker.tasks import enqueue_after_commit_safe, send_publish
 
     down = rsvc.settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
     configure(app, down)
     try:
         send_publish("01JCHAOS0000000000000000")  # returns: nothing escapes to the caller
         assert documents_in_broker(down) is None
+        # the next sends do not wait on the broker again: an upload of many files stays fast
+        assert enqueue_after_commit_safe("01JCHAOS0000000000000001") is False
+        assert not send_gate.open_now()
     finally:
         configure(app, rsvc.settings)
+    assert send_gate.open_now()  # a new configuration starts afresh
+    doc_id = _add(rsvc, WARD_A)
+    assert enqueue_after_commit_safe(doc_id) is True
+    assert documents_in_broker(rsvc.settings) == {doc_id}
 
 
 def test_a_message_delivered_and_not_acknowledged_is_still_in_the_broker(
