@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SOHOA  := $(VENV)/bin/sohoa
 SAMPLES := var/samples
 
-.PHONY: run test bench lint schema system system-test venv venv-test deploy-check clean
+.PHONY: run test chaos bench lint schema system system-test venv venv-test deploy-check clean
 
 ## Digitize a generated sample batch on the embedded defaults (SQLite, var/objects, no broker server).
 run: system venv
@@ -19,6 +19,12 @@ test: system-test venv-test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
+
+## Faults on the production path (workers killed, Redis flushed and restarted, storage frozen,
+## database connections killed): 0 lost, 0 duplicated, 0 stuck, and the recovery times.
+chaos: system-test venv-test
+	deploy/test-services.sh
+	SOHOA_CHAOS=1 $(PY) -m pytest -s -p no:cacheprovider tests/chaos
 
 ## Benchmarks: figures go to bench/results/.
 bench: venv-test

@@ -57,7 +57,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Seconds without progress after which the reconciler re-enqueues a document",
     )
-    reconcile_every: int = Field(default=60, ge=1, description="Seconds between reconciler runs")
+    reconcile_every: int = Field(default=15, ge=1, description="Seconds between reconciler runs")
+    lease_seconds: int = Field(
+        default=30,
+        ge=3,
+        description="Seconds a worker's hold on a document lasts without renewal; a worker "
+        "renews it every third of that, so a dead worker's document is re-queued after it",
+    )
+    lost_after: int = Field(
+        default=30,
+        ge=1,
+        description="Seconds after which a queued document whose message is in no broker "
+        "queue is sent again",
+    )
     pages_per_task: int = Field(
         default=8, ge=1, description="Pages per extraction task when a document fans out"
     )

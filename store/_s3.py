@@ -46,7 +46,8 @@ from store.objects import (
 PART_SIZE = 8 * 1024 * 1024
 
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 60.0
+#: a frozen server fails a request in this long (x2 with the read retry), not a minute
+READ_TIMEOUT = 10.0
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchBucket"})
 # S3 error codes worth retrying even when the HTTP status is not 5xx.

@@ -166,6 +166,64 @@ def save_page(session: Session, document_id: str, page: PageValues) -> None:
     heartbeat(session, document_id)
 
 
+def renew_lease(session: Session, document_id: str) -> None:
+    """The worker holding a processing document is alive (not a sign of progress: only
+    `heartbeat_at` moves, `updated_at` keeps the time of the last page)."""
+    session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == document_id, DocumentRow.status == Status.processing.value)
+        .values(heartbeat_at=utcnow())
+    )
+
+
+def expired_leases(
+    session: Session, lease: timedelta, stuck_after: timedelta, *, limit: int = 500
+) -> Sequence[str]:
+    """Processing documents whose worker stopped renewing its lease (it died), or that made
+    no progress for `stuck_after` (it hangs)."""
+    now = utcnow()
+    return session.scalars(
+        select(DocumentRow.id)
+        .where(
+            DocumentRow.status == Status.processing.value,
+            or_(
+                DocumentRow.heartbeat_at < now - lease,
+                DocumentRow.heartbeat_at.is_(None),
+                DocumentRow.updated_at < now - stuck_after,
+            ),
+        )
+        .order_by(DocumentRow.updated_at)
+        .limit(limit)
+    ).all()
+
+
+def queued_before(session: Session, older_than: timedelta, *, limit: int = 5000) -> Sequence[str]:
+    """Queued documents last sent (or created) more than `older_than` ago."""
+    cutoff = utcnow() - older_than
+    return session.scalars(
+        select(DocumentRow.id)
+        .where(
+            DocumentRow.status == Status.queued.value,
+            func.coalesce(DocumentRow.heartbeat_at, DocumentRow.updated_at) < cutoff,
+        )
+        .order_by(DocumentRow.updated_at)
+        .limit(limit)
+    ).all()
+
+
+def unit_backlog(session: Session, document_id: str) -> int:
+    """Documents of this document's unit waiting in the queue (documents without a unit
+    share one count)."""
+    unit = session.scalar(select(DocumentRow.unit_code).where(DocumentRow.id == document_id))
+    same_unit = DocumentRow.unit_code.is_(None) if unit is None else DocumentRow.unit_code == unit
+    count = session.scalar(
+        select(func.count())
+        .select_from(DocumentRow)
+        .where(DocumentRow.status == Status.queued.value, same_unit)
+    )
+    return int(count or 0)
+
+
 def heartbeat(session: Session, document_id: str) -> None:
     now = utcnow()
     session.execute(

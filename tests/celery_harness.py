@@ -30,6 +30,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "SOHOA_TASK_QUEUE": settings.task_queue,
         "SOHOA_STUCK_AFTER": str(settings.stuck_after),
         "SOHOA_RECONCILE_EVERY": str(settings.reconcile_every),
+        "SOHOA_LEASE_SECONDS": str(settings.lease_seconds),
+        "SOHOA_LOST_AFTER": str(settings.lost_after),
         "SOHOA_PAGES_PER_TASK": str(settings.pages_per_task),
         "SOHOA_OCR_LANG": settings.ocr_lang,
     }
@@ -43,12 +45,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """`celery worker` (with the reconciler when `beat`) in its own process group."""
 
-    def __init__(self, settings: Settings, log: Path, *, beat: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log: Path,
+        *,
+        beat: bool = False,
+        queues: tuple[str, ...] = ("ocr", "light"),
+        concurrency: int = 2,
+    ) -> None:
         env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
+        names = {"ocr": ocr_queue(settings), "light": light_queue(settings)}
         argv = [
             sys.executable, "-m", "celery", "-A", "worker.app", "worker",
-            "--concurrency=2", "--loglevel=info",
-            f"--queues={ocr_queue(settings)},{light_queue(settings)}",
+            f"--concurrency={concurrency}", "--loglevel=info",
+            f"--queues={','.join(names[q] for q in queues)}",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@localhost",
         ]  # fmt: skip

@@ -9,6 +9,10 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from schemas.settings import Settings, get_settings
+from worker import send_gate
+
+#: Redis priority levels of the OCR queue (worker/fairness.py)
+LEVELS = list(range(10))
 
 app = Celery("sohoa", include=["worker.tasks", "worker.webhooks"])
 
@@ -34,6 +38,7 @@ def broker_folder(settings: Settings) -> Path | None:
 def configure(celery: Celery, settings: Settings) -> None:
     """Apply the settings to the Celery app (again, when tests change them)."""
     # Drop pooled connections to a previous broker; Celery keeps the producer pool apart.
+    send_gate.reset()
     celery.close()
     celery.amqp._producer_pool = None
     folder = broker_folder(settings)
@@ -55,12 +60,40 @@ def configure(celery: Celery, settings: Settings) -> None:
     else:
         # A message not acknowledged this long is given to another worker. The reconciler and
         # the document lease make a redelivery harmless; a short timeout only costs work.
-        transport_options = {"visibility_timeout": max(3600, settings.stuck_after)}
+        transport_options = {
+            "visibility_timeout": max(3600, settings.stuck_after),
+            # a dead broker is noticed in seconds, not when the kernel gives up on a socket
+            "socket_timeout": 30.0,
+            "socket_connect_timeout": 5.0,
+            "socket_keepalive": True,
+            "health_check_interval": 10,
+            "retry_on_timeout": True,
+            # every level is its own list, served 0 first (worker/fairness.py)
+            "priority_steps": LEVELS,
+            "queue_order_strategy": "priority",
+        }
         schedule = Path(tempfile.gettempdir()) / "sohoa-beat-schedule"
     celery.conf.update(
         broker_url=broker,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
+        # A lost broker is re-connected to for as long as it takes: the process never exits
+        # on a broker fault (it is also restarted by compose and Kubernetes if it does).
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        # Tasks running when the connection drops are cancelled and redelivered rather than
+        # acknowledged on a channel that no longer exists (the lease makes that harmless).
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A send retries for about a second (a broker restarting, a connection reset); after
+        # that the caller leaves the document to the reconciler (it is in the database) and
+        # worker/send_gate.py skips sends for a few seconds.
+        task_publish_retry=True,
+        task_publish_retry_policy={
+            "max_retries": 3,
+            "interval_start": 0.1,
+            "interval_step": 0.3,
+            "interval_max": 1.0,
+        },
         result_backend=None,
         task_ignore_result=True,
         task_acks_late=True,

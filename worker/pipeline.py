@@ -48,6 +48,7 @@ from store.documents import (
 from store.models import DocumentRow
 from store.records import build_record
 from worker.classification import classification_record, classify_pages, unit_guess
+from worker.lease import keep_lease
 from worker.originals import forget_original, local_original
 from worker.services import Services
 
@@ -77,11 +78,16 @@ def start(svc: Services, document_id: str, holder: str) -> Plan | None:
 
     Raises ExtractionError when the file can never be read.
     """
-    stale = timedelta(seconds=svc.settings.stuck_after)
+    lease = timedelta(seconds=svc.settings.lease_seconds)
     with unit_of_work(svc.sessions) as session:
-        claimed: Claim | None = claim(session, document_id, holder, stale)
+        claimed: Claim | None = claim(session, document_id, holder, lease)
     if claimed is None:
         return None
+    with keep_lease(svc, document_id):
+        return _plan(svc, document_id, claimed)
+
+
+def _plan(svc: Services, document_id: str, claimed: Claim) -> Plan:
     if claimed.media_type is None:
         raise ExtractionError(ErrorCode.unsupported_type, "unknown file type")
     path = local_original(svc.objects, claimed.sha256)
@@ -112,6 +118,11 @@ def extract_pages(svc: Services, document_id: str, pages: list[int]) -> int:
         todo = [n for n in pages if n not in done_pages(session, document_id)]
     if not todo:
         return 0
+    with keep_lease(svc, document_id):
+        return _extract(svc, document_id, sha256, media_type, todo)
+
+
+def _extract(svc: Services, document_id: str, sha256: str, media_type: str, todo: list[int]) -> int:
     settings = svc.settings
     path = local_original(svc.objects, sha256)
     count = 0
@@ -184,6 +195,22 @@ def publish(svc: Services, document_id: str) -> Status | None:
         with_hocr = {p.number for p in pages if p.has_hocr}
         text = "\f".join(p.text for p in pages)
 
+    with keep_lease(svc, document_id):
+        return _write_record(
+            svc, document_id, pages, sha256, media_type, page_count, with_hocr, text
+        )
+
+
+def _write_record(
+    svc: Services,
+    document_id: str,
+    pages: list,
+    sha256: str,
+    media_type: str,
+    page_count: int,
+    with_hocr: set[int],
+    text: str,
+) -> Status | None:
     objects = svc.objects
     objects.put_bytes(
         record_key(document_id, "text.txt"), text.encode("utf-8"), "text/plain; charset=utf-8"

@@ -16,9 +16,11 @@ from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
 from store.attempts import begin_attempt, end_attempt
 from store.batches import purge_idempotency_keys
-from store.documents import mark_requeued, stuck_documents
-from worker import pipeline
-from worker.app import app, ocr_queue
+from store.documents import expired_leases, mark_requeued, queued_before
+from worker import pipeline, send_gate
+from worker.app import app
+from worker.broker_scan import broker_listing
+from worker.fairness import fair_priority
 from worker.services import services
 
 log = logging.getLogger(__name__)
@@ -93,17 +95,35 @@ def _guarded(task: Task, document_id: str, step: Callable[[], T], job: str) -> T
 
 
 def enqueue(document_id: str) -> None:
-    """Send a document to the workers (call only after its row is committed)."""
-    process_document.apply_async(args=[document_id])
+    """Send a document to the workers (call only after its row is committed), placed by its
+    unit's backlog (worker/fairness.py)."""
+    priority = fair_priority(services(), document_id)
+    process_document.apply_async(args=[document_id], priority=priority)
 
 
-def enqueue_after_commit_safe(document_id: str) -> None:
+def send_publish(document_id: str) -> None:
+    """Ask the light queue to publish. When the broker is down the document keeps its pages,
+    its lease expires and the reconciler sends it again."""
+    _send_or_leave(lambda: publish_document.apply_async(args=[document_id]), document_id)
+
+
+def enqueue_after_commit_safe(document_id: str) -> bool:
     """For after-commit hooks: a broker that is down must not undo a stored upload; the
-    reconciler sends the document later."""
+    reconciler sends the document later. False when it was not sent."""
+    return _send_or_leave(lambda: enqueue(document_id), document_id)
+
+
+def _send_or_leave(send: Callable[[], object], document_id: str) -> bool:
+    if not send_gate.open_now():  # a send failed a moment ago: do not wait on it again
+        log.info("broker unavailable: %s left to the reconciler", document_id)
+        return False
     try:
-        enqueue(document_id)
+        send()
     except Exception:
+        send_gate.failed()
         log.exception("could not send %s to the broker; the reconciler will", document_id)
+        return False
+    return True
 
 
 @app.task(bind=True, name="sohoa.process", acks_late=True, reject_on_worker_lost=True)
@@ -124,7 +144,7 @@ def process_document(self: Task, document_id: str) -> str:
             "extract",
         )
         if pipeline.is_complete(svc, document_id):
-            publish_document.apply_async(args=[document_id])
+            send_publish(document_id)
         return "extracted"
     for pages in chunks:
         extract_range.apply_async(args=[document_id, pages])
@@ -139,7 +159,7 @@ def extract_range(self: Task, document_id: str, pages: list[int]) -> str:
     _guarded(self, document_id, lambda: pipeline.extract_pages(svc, document_id, pages), job)
     if pipeline.is_complete(svc, document_id):
         # Two parts finishing together may both send it: publishing is idempotent.
-        publish_document.apply_async(args=[document_id])
+        send_publish(document_id)
     return "extracted"
 
 
@@ -153,28 +173,43 @@ def publish_document(self: Task, document_id: str) -> str:
 
 @app.task(name="sohoa.reconcile")
 def reconcile() -> dict[str, Any]:
-    """Re-send documents that show no sign of life: a task lost by the broker is not a
-    record lost.
+    """Re-send what shows no sign of life: a task lost by the broker is not a record lost.
 
-    A queued document is only re-sent when the queue is empty: while it holds messages, a
-    waiting document is most likely just waiting its turn.
+    A processing document whose lease expired (its worker died) or that made no progress for
+    `stuck_after`, and a queued document older than `lost_after` whose message is in no broker
+    queue (a flush or restart lost it). When the broker cannot be listed, a queued document
+    is re-sent only after `stuck_after`.
     """
     svc = services()
-    backlog = queue_backlog(ocr_queue(svc.settings))
+    settings = svc.settings
+    listing = broker_listing(settings, fresh=float(settings.lease_seconds))
     with unit_of_work(svc.sessions) as session:
-        stuck = list(
-            stuck_documents(
+        expired = [
+            d
+            for d in expired_leases(
                 session,
-                timedelta(seconds=svc.settings.stuck_after),
-                include_queued=backlog == 0,
+                timedelta(seconds=settings.lease_seconds),
+                timedelta(seconds=settings.stuck_after),
             )
-        )
-        mark_requeued(session, stuck)
-    for document_id in stuck:
+            # parts of a large document waiting their turn in the queue hold no lease
+            if listing is None or d not in listing.waiting
+        ]
+        if listing is None:
+            waited = timedelta(seconds=settings.stuck_after)
+            lost = list(queued_before(session, waited))
+        else:
+            waited = timedelta(seconds=settings.lost_after)
+            lost = [d for d in queued_before(session, waited) if d not in listing.present]
+        mark_requeued(session, expired + lost)
+    send_gate.reset()  # the reconciler always tries: it is how work comes back
+    for document_id in expired + lost:
         enqueue_after_commit_safe(document_id)
-    if stuck:
-        log.warning("reconciler re-sent %d documents: %s", len(stuck), stuck[:20])
-    return {"requeued": stuck, "backlog": backlog}
+    if expired or lost:
+        log.warning(
+            "reconciler re-sent %d documents with an expired lease and %d lost ones: %s",
+            len(expired), len(lost), (expired + lost)[:20],
+        )  # fmt: skip
+    return {"expired": expired, "lost": lost, "broker_listed": listing is not None}
 
 
 #: an Idempotency-Key answers a client's retries for this long, then it is forgotten
@@ -188,16 +223,3 @@ def housekeeping() -> dict[str, Any]:
     with unit_of_work(svc.sessions) as session:
         purged = purge_idempotency_keys(session, IDEMPOTENCY_KEEP)
     return {"idempotency_keys_purged": purged}
-
-
-def queue_backlog(queue: str) -> int | None:
-    """Messages waiting in the queue, or None when the broker cannot tell."""
-    try:
-        with app.connection_for_write() as conn:
-            declared = conn.default_channel.queue_declare(queue=queue, passive=True)
-            return int(declared.message_count)
-    except Exception as exc:
-        if "NOT_FOUND" in str(exc):  # nobody has declared it yet: nothing is waiting
-            return 0
-        log.warning("cannot read the length of queue %s: %s", queue, exc)
-        return None

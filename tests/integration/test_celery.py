@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+import worker.services
 from schemas import ErrorCode, Record, Status
 from store import unit_of_work
 from store.documents import create_batch
@@ -39,7 +40,7 @@ def queue_name() -> Iterator[str]:
     name = f"sohoa-test-{uuid.uuid4().hex[:8]}"
     yield name
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete(name, f"{name}.ocr")
+    client.delete(name, *client.keys(f"{name}*"))  # with the priority lists
     client.close()
 
 
@@ -56,10 +57,14 @@ def prod_svc(pg_server: str, s3_endpoint: str, queue_name: str) -> Iterator[Serv
         task_queue=queue_name,
         stuck_after=8,
         reconcile_every=2,
+        lease_seconds=6,
+        lost_after=3,
         pages_per_task=2,
     )
     configure(app, svc.settings)
+    worker.services._current = svc  # what enqueue() counts the unit's backlog in
     yield svc
+    worker.services._current = None
     svc.close()
 
 

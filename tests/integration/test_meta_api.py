@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -255,3 +256,40 @@ def test_metrics_when_the_broker_is_down(database_url: str, tmp_path: Path) -> N
     assert _value(scraped["sohoa_broker_up"], "sohoa_broker_up") == 0
     assert "sohoa_queue_length" not in scraped
     assert _value(scraped["sohoa_documents"], "sohoa_documents", state="queued") == 0
+
+
+@pytest.mark.slow
+def test_readiness_names_frozen_storage_within_a_second(tmp_path: Path) -> None:
+    """A storage server that accepts connections and never answers (SIGSTOP): /readyz still
+    answers, with 503 and storage named; a second probe during the freeze starts no new
+    check; after the thaw it is ready again."""
+    from tests.s3process import S3Process
+
+    s3 = S3Process()
+    db = f"sqlite:///{tmp_path / 'ready.db'}"
+    svc = make_services(db, f"s3://{s3.endpoint}/ready", broker_url=REDIS_URL)
+    worker.services._current = svc
+    try:
+        with TestClient(app) as client:
+            assert client.get("/readyz").status_code == 200
+            with s3.frozen():
+                first = client.get("/readyz")
+                second = client.get("/readyz")
+            again = client.get("/readyz")
+            for _ in range(60):  # the check left hanging ends once the server answers
+                if again.status_code == 200:
+                    break
+                time.sleep(0.5)
+                again = client.get("/readyz")
+    finally:
+        worker.services._current = None
+        svc.close()
+        s3.stop()
+    assert first.status_code == 503
+    assert first.json()["checks"] == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "error: timeout",
+    }
+    assert second.json()["checks"]["storage"] == "error: timeout (still waiting)"
+    assert again.json() == {"ready": True, "checks": {k: "ok" for k in first.json()["checks"]}}
