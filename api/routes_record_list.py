@@ -89,8 +89,15 @@ async def list_records_route(
         raise HTTPException(422, f"Loại văn bản không tồn tại: {', '.join(unknown)}")
     if issued_from and issued_to and issued_from > issued_to:
         raise HTTPException(422, "issued_from phải trước hoặc bằng issued_to")
-    if updated_since is not None and updated_since.tzinfo is None:
-        updated_since = updated_since.replace(tzinfo=UTC)
+    if updated_since is not None:
+        if updated_since.tzinfo is None:
+            updated_since = updated_since.replace(tzinfo=UTC)
+        try:  # 0001-01-01T00:00:00+14:00 is a valid ISO date-time with no UTC equivalent
+            updated_since = updated_since.astimezone(UTC)
+        except OverflowError:
+            raise HTTPException(
+                422, "updated_since nằm ngoài khoảng thời gian hợp lệ (out of range)"
+            ) from None
     filters = RecordFilters(
         units=tuple(unit or ()),
         types=tuple(doc_type or ()),

@@ -43,6 +43,7 @@ from worker.ingest import (
     fit_name,
     ingest_file,
     reject_file,
+    strip_invisible,
 )
 from worker.services import Services
 
@@ -63,15 +64,6 @@ _CD_BYTES_PER_ENTRY = 1024
 #: errors of the infrastructure, not of a file: the whole request is answered 503
 TRANSIENT = (StorageUnavailable, OperationalError)
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-#: clutter that file managers leave in folders and archives; never a record
-_SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-#: file types of a zip entry (from its Unix mode) that are never unpacked
-_SPECIAL = {stat.S_IFLNK, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFIFO, stat.S_IFSOCK}
-
-
 class UploadError(Exception):
     """The request as a whole is refused (nothing is stored)."""
 
@@ -81,11 +73,19 @@ class UploadError(Exception):
         self.detail = detail
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+#: clutter that file managers leave in folders and archives; never a record
+_SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: file types of a zip entry (from its Unix mode) that are never unpacked
+_SPECIAL = {stat.S_IFLNK, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFIFO, stat.S_IFSOCK}
+
+
 # --- names ----------------------------------------------------------------------------------
 
 
 def _component(part: str) -> str:
-    part = _CONTROL.sub("", unicodedata.normalize("NFC", part)).strip()
+    part = strip_invisible(unicodedata.normalize("NFC", part)).strip()
     return fit_name(part) if part else ""
 
 
@@ -140,8 +140,8 @@ class Upload:
         if not values:
             return None
         value = unicodedata.normalize("NFC", values[0]).strip()
-        if _CONTROL.search(value):
-            raise UploadError(422, f"field {name!r} holds control characters")
+        if strip_invisible(value) != value:
+            raise UploadError(422, f"field {name!r} holds control or invisible characters")
         if len(value) > TEXT_FIELDS[name]:
             raise UploadError(422, f"field {name!r} is longer than {TEXT_FIELDS[name]} characters")
         return value or None

@@ -26,6 +26,7 @@ transparency groups blending in DeviceCMYK. PDF/A-2 allows transparency itself.
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from functools import lru_cache
 
@@ -73,13 +74,40 @@ def make_pdfa(pdf: pikepdf.Pdf) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-def _bad_action(action: object) -> bool:
+#: the link targets a searchable PDF served inline may keep: `javascript:`, `data:`, `file:`
+#: and the like run or open something in the reader's browser
+_SAFE_URI = re.compile(r"^\s*(https?|mailto):", re.IGNORECASE)
+
+
+def _bad_action(action: object, depth: int = 0) -> bool:
+    """An action PDF/A forbids, a link to anything but http(s) or mail, or a chain of
+    actions (`/Next`) holding one."""
+    if isinstance(action, pikepdf.Array):
+        return any(_bad_action(a, depth + 1) for a in list(action)[:50])
     if not isinstance(action, Dictionary):
         return False
+    if depth > 8:  # a chain this long is not a document's link
+        return True
     kind = str(action.get("/S", ""))
     if kind in _FORBIDDEN_ACTIONS:
         return True
-    return kind == "/Named" and str(action.get("/N", "")) not in _ALLOWED_NAMED
+    if kind == "/URI" and not _SAFE_URI.match(_text(action.get("/URI"))):
+        return True
+    if kind == "/SubmitForm" and not _SAFE_URI.match(_text(_url(action.get("/F")))):
+        return True
+    if kind == "/Named" and str(action.get("/N", "")) not in _ALLOWED_NAMED:
+        return True
+    return _bad_action(action.get("/Next"), depth + 1)
+
+
+def _url(spec: object) -> object:
+    return spec.get("/F") if isinstance(spec, Dictionary) else spec
+
+
+def _text(value: object) -> str:
+    if isinstance(value, pikepdf.String):
+        return bytes(value).decode("latin-1", "replace")
+    return "" if value is None else str(value)
 
 
 def _clean_catalog(pdf: pikepdf.Pdf, notes: list[str]) -> None:

@@ -117,7 +117,7 @@ def readable_name(name: str) -> str:
     name = _OTHER_SURROGATE.sub("\ufffd", name)
     if _ESCAPED_BYTE.search(name):
         name = "/".join(_decode_part(part) for part in name.split("/"))
-    return unicodedata.normalize("NFC", name)
+    return strip_invisible(unicodedata.normalize("NFC", name))
 
 
 def _decode_part(part: str) -> str:
@@ -128,6 +128,13 @@ def _decode_part(part: str) -> str:
         except UnicodeDecodeError:
             continue
     return _ESCAPED_BYTE.sub("\ufffd", part)
+
+
+def strip_invisible(text: str) -> str:
+    """Without control characters (Unicode Cc) and invisible format characters (Cf):
+    U+202E RIGHT-TO-LEFT OVERRIDE shows `gpj.exe` as `exe.jpg`, zero-width spaces and
+    joiners hide in names."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def fit_name(name: str, max_bytes: int = MAX_NAME_BYTES, *, mark: str = "") -> str:

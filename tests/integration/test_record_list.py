@@ -106,6 +106,10 @@ def test_filters(svc: Services, api: TestClient) -> None:
     ]  # fmt: skip
     naive = (T0 + timedelta(hours=3)).replace(tzinfo=None).isoformat()
     assert ids(page(api, updated_since=naive)) == [failed]  # UTC when no offset
+    for far in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):  # no UTC instant
+        answer = api.get("/api/v1/records", params={"updated_since": far})
+        assert answer.status_code == 422, (far, answer.text)
+    assert api.get("/api/v1/records").status_code == 200  # and the connection goes on
     assert ids(page(api, unit="phuong-co-nhue-1", status="failed")) == [failed]
     assert ids(page(api, unit="no-such-unit")) == []
     assert ids(page(api, order="desc")) == [failed, review, decision, plan]

@@ -114,3 +114,42 @@ def test_searchable_pdf_from_images_is_pdfa_2b(tmp_path: Path) -> None:
         assert build_searchable_pdf(tmp_path / name, media_type, lambda n: hocr, count, out) == []
         assert pdfa_problems(out) == []  # the 12 frames are merged from parts: still PDF/A
         qpdf_check(out)
+
+
+def test_links_keep_only_web_and_mail_targets(tmp_path: Path) -> None:
+    scan = write_scanned_pdf(tmp_path / "scan.pdf", get_spec("cv-12-ubnd-vx"), max_pages=1)
+    hostile = tmp_path / "links.pdf"
+    targets = {
+        "javascript:alert(document.cookie)": False,
+        " JaVaScRiPt:alert(1)": False,
+        "data:text/html,<script>alert(1)</script>": False,
+        "file:///etc/passwd": False,
+        "https://vanban.chinhphu.vn/": True,
+        "mailto:vanthu@bactuliem.hanoi.gov.vn": True,
+    }
+    with pikepdf.open(scan.path) as pdf:
+        links = []
+        for n, uri in enumerate(targets):
+            action = pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(uri))
+            links.append(pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, F=4,
+                Rect=[10 * n, 0, 10 * n + 8, 8], A=action,
+            )))  # fmt: skip
+        # a safe link whose chained action is not
+        chained = pikepdf.Dictionary(
+            S=pikepdf.Name.URI, URI=pikepdf.String("https://example.vn/"),
+            Next=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("javascript:x()")),
+        )  # fmt: skip
+        links.append(pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, F=4, Rect=[90, 0, 98, 8],
+            A=chained,
+        )))  # fmt: skip
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array(links))
+        pdf.save(hostile)
+    out = tmp_path / "out.pdf"
+    build_searchable_pdf(hostile, PDF, lambda n: fake_hocr("Kính gửi", 1654, 2339), 1, out)
+    with pikepdf.open(out) as pdf:
+        annots = list(pdf.pages[0].Annots)
+        kept = [bytes(a.A.URI).decode() for a in annots if "/A" in a]
+    assert kept == [uri for uri, safe in targets.items() if safe]
+    assert pdfa_problems(out) == []

@@ -235,6 +235,8 @@ def test_hostile_file_names_are_made_harmless(queued: TestClient, svc: Services)
         (b"files", pdf_bytes(), long_name.encode()),
         (b"files", pdf_bytes(), b""),
         (b"files", pdf_bytes(), "hồ sơ/văn bản.pdf".encode()),
+        (b"files", pdf_bytes(), "hoá đơn\u202efdp.exe".encode()),  # shows as "hoá đơnexe.pdf"
+        (b"files", pdf_bytes(), "bi\u200bên\ufeff bản\u2066.pdf".encode()),
     ])  # fmt: skip
     response = queued.post("/api/v1/batches", content=body, headers={"Content-Type": content_type})
     assert response.status_code == 202, response.text
@@ -243,7 +245,7 @@ def test_hostile_file_names_are_made_harmless(queued: TestClient, svc: Services)
         "etc/passwd.pdf", "windows/win.ini.pdf", "0001.pdf", "nulbyte.pdf",
         "ctrl[31mred.pdf",
     ]  # fmt: skip
-    assert names[6:] == ["unnamed", "hồ sơ/văn bản.pdf"]
+    assert names[6:] == ["unnamed", "hồ sơ/văn bản.pdf", "hoá đơnfdp.exe", "biên bản.pdf"]
     assert all(e["outcome"] == "accepted" for e in response.json()["entries"])
     with unit_of_work(svc.sessions) as session:
         stored = [

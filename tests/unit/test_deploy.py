@@ -56,7 +56,12 @@ ONE_SHOT = ("minio-setup", "migrate")
 SERVICES = {"postgres", "redis", "minio", "minio-setup", "migrate", "api", "worker", "beat",
             "flower"}  # fmt: skip
 #: settings docker-compose.yml deliberately sets unlike the embedded default
-COMPOSE_OVERRIDES = {"SOHOA_S3_REGION": "us-east-1"}  # the bundled MinIO's region
+COMPOSE_OVERRIDES = {
+    "SOHOA_S3_REGION": "us-east-1",  # the bundled MinIO's region
+    # a deployment sits behind TLS: its session cookie is secure unless said otherwise (the
+    # embedded default stays false for `sohoa serve` on a bare address)
+    "SOHOA_COOKIE_SECURE": "true",
+}
 #: settings whose values in .env.example are secrets or set by docker-compose.yml
 NOT_DEFAULTS = {"SOHOA_S3_ACCESS_KEY", "SOHOA_S3_SECRET_KEY", *COMPOSE_OVERRIDES}
 
