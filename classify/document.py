@@ -26,7 +26,7 @@ from classify.evidence import (
     signing_day,
     small_value,
 )
-from classify.gazetteer import correct_names, joint_issuers, official
+from classify.gazetteer import correct_names, joint_issuers, official, official_place
 from classify.header import Header, consolidated_issuer, find_marks, read_header
 from classify.hints import Hints
 from classify.issuer import (
@@ -167,6 +167,8 @@ def _issuer(
         found = match_unit(issuer, parent, units, when)
     parent_out = proper_case(parent) if parent else None
     if found is None:
+        if isinstance(place, str) and place not in extra[1:]:  # not an own unit's place
+            doc["place"] = official_place(place) or place  # `Quang Ngaài` → `Quảng Ngãi`
         doc["issuer"] = official(issuer) or proper_case(issuer)
         conf["issuer"] = 0.85 if len(issuer.split()) >= 2 else 0.6
         return None, 0.0, parent_out

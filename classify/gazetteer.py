@@ -147,3 +147,33 @@ def joint_issuers(lines: Sequence[str], notation: str | None) -> list[str]:
             return []
         names.append(found)
     return names if len(set(names)) == len(names) else []
+
+
+_LEVEL_HEADS = ("thành phố ", "tỉnh ", "phường ", "xã ", "đặc khu ", "thị trấn ")
+
+
+@cache
+def _places() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Bare place names (`Quảng Ngãi`, `Hoàn Kiếm`): (key → spelling, folded key → keys)."""
+    spelled: dict[str, str] = {}
+    for name in _level_names():
+        for head in _LEVEL_HEADS:
+            if name.lower().startswith(head):
+                name = name[len(head) :]
+                break
+        spelled.setdefault(_key(name), name)
+    folded: dict[str, list[str]] = {}
+    for key in spelled:
+        folded.setdefault(_undouble(fold(key)), []).append(key)
+    return spelled, folded
+
+
+def official_place(place: str) -> str | None:
+    """The place of the date line in its official spelling (`Quang Ngaài` → `Quảng Ngãi`)
+    when exactly one province or ward is that close; None when it is right or unsure."""
+    key = _key(place)
+    spelled, folded = _places()
+    if not key or key in spelled:
+        return None
+    same = folded.get(_undouble(fold(key)), [])
+    return spelled[same[0]] if len(same) == 1 else None

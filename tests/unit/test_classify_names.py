@@ -291,3 +291,20 @@ def test_joint_document_with_one_name_read_records_no_signer() -> None:
     assert any(r.field == "signer" for r in result.reasons)
     alone = classify([PageInput(1, _CONG_VAN), PageInput(2, last)])
     assert alone.document.signer == "Nguyễn Thị Thủy Khiêm"
+
+
+@pytest.mark.parametrize(
+    ("read", "want"),
+    [("Quang Ngaài", "Quảng Ngãi"), ("Ha Noi", "Hà Nội"), ("Phu Tho", "Phú Thọ"),
+     ("Quảng Ngãi", None), ("Bắc Từ Liêm", None), ("Thanh Hoa", None), ("", None),
+     ("!!!", None), ("Hà Nội " * 200, None)],
+)  # fmt: skip
+def test_place_of_the_date_line(read: str, want: str | None) -> None:
+    from classify.gazetteer import official_place
+
+    assert official_place(read) == want
+
+
+def test_place_set_right_on_a_document_of_another_body() -> None:
+    text = _CONG_VAN.replace("Hà Nội, ngày", "Quang Ngaài, ngày")
+    assert classify([PageInput(1, text)]).document.place == "Quảng Ngãi"
