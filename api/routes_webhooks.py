@@ -35,6 +35,8 @@ from store.webhooks import (
 
 # Importing the worker's module registers the dispatcher that sends deliveries after commit.
 from worker import webhooks as _webhooks  # noqa: F401
+from worker.services import Services
+from worker.webhook_targets import allowed_networks, refusal
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
@@ -173,10 +175,18 @@ def _hook(session: Session, webhook_id: int) -> WebhookRow:
 WebhookId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+def _check_target(svc: Services, url: str) -> None:
+    """Receivers inside the service's network only where the operator allows them."""
+    why = refusal(url, allowed_networks(svc.settings.webhook_allowed_networks))
+    if why is not None:
+        raise HTTPException(422, f"Địa chỉ nhận không được phép: {why}")
+
+
 @router.post("/webhooks", response_model=CreatedWebhook, status_code=status.HTTP_201_CREATED)
 def post_webhook(body: NewWebhook, principal: Admin, svc: ServicesDep) -> CreatedWebhook:
     """Subscribe a service. The answer holds the secret, shown this once."""
     secret = body.secret or secrets.token_urlsafe(32)
+    _check_target(svc, body.url)
     with unit_of_work(svc.sessions) as session:
         _check_units(session, body.units)
         hook = create_webhook(
@@ -214,6 +224,8 @@ def patch_webhook(
             raise HTTPException(422, f"{name} cannot be null")
     if "events" in changes:
         changes["events"] = [RecordEvent(e).value for e in changes["events"]]
+    if changes.get("url"):
+        _check_target(svc, changes["url"])
     with unit_of_work(svc.sessions) as session:
         hook = _hook(session, webhook_id)
         _check_units(session, changes.get("units"))

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     webhook_timeout: int = Field(
         default=10, ge=1, description="Seconds to wait for a webhook receiver"
     )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR) webhook receivers may be in although "
+        "they are loopback, private or link-local; by default only public addresses",
+    )
     webhook_max_attempts: int = Field(
         default=8,
         ge=1,

@@ -34,6 +34,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "SOHOA_LOST_AFTER": str(settings.lost_after),
         "SOHOA_PAGES_PER_TASK": str(settings.pages_per_task),
         "SOHOA_OCR_LANG": settings.ocr_lang,
+        "SOHOA_WEBHOOK_ALLOWED_NETWORKS": settings.webhook_allowed_networks,
     }
     for name in ("s3_access_key", "s3_secret_key", "s3_region"):
         value = getattr(settings, name)

@@ -62,4 +62,6 @@ def test_review_catches_what_ocr_got_wrong(specs) -> None:
         if wrong and not result.needs_review:
             missed.append((key, wrong))
     assert len(missed) <= 2, missed
-    assert report["needs_review"] <= 0.25
+    # a blank subject or signer sends a record to review too (a seal over the signature on
+    # degraded scans): the review load stays under 30 %
+    assert report["needs_review"] <= 0.30
