@@ -180,7 +180,10 @@ def _store_batch(
         batch_id = create_batch(
             session, unit=unit, dossier=dossier, label=label, source="api", actor=actor
         ).id
-    ctx = Context(svc, batch_id, actor, enqueue_after_commit_safe, unit, dossier, tick=key.tick)
+    ctx = Context(
+        svc, batch_id, actor, enqueue_after_commit_safe, unit, dossier,
+        tick=key.tick, principal=principal,
+    )  # fmt: skip
     store_files(ctx, upload.files)
     with unit_of_work(svc.sessions) as session:
         if key.key is not None:

@@ -35,6 +35,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.exc import OperationalError
 from starlette.requests import ClientDisconnect, Request
 
+from schemas.auth import Principal
 from schemas.errors import ErrorCode
 from store import StorageUnavailable
 from worker.ingest import (
@@ -63,6 +64,7 @@ DRAIN_LIMIT = 32 * 1024 * 1024
 _CD_BYTES_PER_ENTRY = 1024
 #: errors of the infrastructure, not of a file: the whole request is answered 503
 TRANSIENT = (StorageUnavailable, OperationalError)
+
 
 class UploadError(Exception):
     """The request as a whole is refused (nothing is stored)."""
@@ -362,6 +364,8 @@ class Context:
     dossier: str | None
     #: called after each file (keeps an idempotency key alive on long uploads)
     tick: Callable[[], None] = lambda: None
+    #: who uploads: duplicates are reported only within what they may see
+    principal: Principal | None = None
 
 
 def store_files(ctx: Context, files: list[SpooledFile]) -> list[Ingested]:
@@ -401,6 +405,7 @@ def _ingest(ctx: Context, stream: BinaryIO, name: str) -> Ingested:
         enqueue=ctx.enqueue,
         unit=ctx.unit,
         dossier=ctx.dossier,
+        principal=ctx.principal,
     )
 
 

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     encrypted_archive = "encrypted_archive"
     unsafe_archive_entry = "unsafe_archive_entry"
     worker_crashed = "worker_crashed"
+    duplicate_elsewhere = "duplicate_elsewhere"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -86,6 +87,10 @@ ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.worker_crashed: (
         "Tệp làm dừng bộ xử lý nhiều lần, đã ngừng xử lý để không ảnh hưởng các tệp khác",
         "The file stopped a worker process several times; it is no longer processed",
+    ),
+    ErrorCode.duplicate_elsewhere: (
+        "Tệp này đã được số hóa ở một đơn vị hoặc hồ sơ mà bạn không có quyền xem",
+        "These bytes are already digitized in a unit or record you may not see",
     ),
 }
 

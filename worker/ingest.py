@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ocr import SNIFF_BYTES, sniff_or_none
+from schemas.auth import Principal
 from schemas.batch import EntryOutcome
 from schemas.errors import ErrorCode, error_message
 from schemas.record import Status
@@ -188,6 +189,28 @@ def reject_file(
     return Ingested(shown_name, EntryOutcome.rejected, None, None, code)
 
 
+def _may_see(principal: Principal | None, doc: DocumentRow) -> bool:
+    return principal is None or principal.may_see(doc.unit_code, doc.secrecy)
+
+
+def _refuse_hidden(
+    session: Session, batch_id: str, filename: str, existing: DocumentRow, actor: str
+) -> Ingested:
+    """The bytes are a record the caller may not see: say so without its id or status
+    (the audit log, read by administrators, keeps which record it was)."""
+    code = ErrorCode.duplicate_elsewhere
+    _add_entry(session, batch_id, filename, EntryOutcome.rejected, error_code=code)
+    audit(
+        session,
+        actor,
+        "document.rejected",
+        document_id=existing.id,
+        batch_id=batch_id,
+        detail={"filename": filename, "code": code},
+    )
+    return Ingested(filename, EntryOutcome.rejected, None, None, code)
+
+
 def ingest_file(
     svc: Services,
     batch_id: str,
@@ -198,10 +221,13 @@ def ingest_file(
     enqueue: Enqueue,
     unit: str | None = None,
     dossier: str | None = None,
+    principal: Principal | None = None,
 ) -> Ingested:
     """Store one uploaded file and give it a record (or point at the one it duplicates).
 
-    The record's unit and dossier are the batch's unless given.
+    The record's unit and dossier are the batch's unless given. With a `principal`, a
+    duplicate of a record it may not see is refused without naming that record, and only a
+    record of its own units is re-queued (None: the operator, who sees everything).
     """
     shown_name = shown_filename(filename)
     head = stream.read(SNIFF_BYTES)
@@ -227,6 +253,7 @@ def ingest_file(
                 enqueue=enqueue,
                 unit=unit,
                 dossier=dossier,
+                principal=principal,
             )
         except IntegrityError:
             # Another upload of the same bytes won the race: this one is its duplicate.
@@ -246,6 +273,7 @@ def _record_upload(
     enqueue: Enqueue,
     unit: str | None,
     dossier: str | None,
+    principal: Principal | None = None,
 ) -> Ingested:
     with unit_of_work(svc.sessions) as session:
         batch = session.get(BatchRow, batch_id)
@@ -254,8 +282,14 @@ def _record_upload(
         unit = unit or batch.unit_code
         dossier = dossier or batch.dossier
         existing = find_by_sha256(session, sha256)
+        if existing is not None and not _may_see(principal, existing):
+            return _refuse_hidden(session, batch_id, filename, existing, actor)
         if existing is not None:
-            if existing.status == Status.failed.value and requeue(session, existing.id, actor):
+            if (
+                existing.status == Status.failed.value
+                and (principal is None or principal.may_use_unit(existing.unit_code))
+                and requeue(session, existing.id, actor)
+            ):
                 # The same file again after a failure: a retry, with today's code.
                 doc_id = existing.id
                 after_commit(session, lambda: enqueue(doc_id))

@@ -278,6 +278,51 @@ def test_same_bytes_as_an_earlier_batch_point_at_its_record(queued: TestClient) 
     assert second["entries"][0]["record_id"] == first["entries"][0]["record_id"]
 
 
+def test_a_duplicate_the_caller_may_not_see_is_refused_without_naming_it(
+    queued: TestClient, svc: Services
+) -> None:
+    """Ward staff uploading bytes another unit holds learn neither its id nor its status, and
+    a failed record of another unit is not re-queued by them."""
+    held, failed = pdf_bytes(), b"plain text, not a document"
+    first = post(queued, [("held.pdf", held), ("notes.txt", failed)], unit=UNIT).json()
+    held_id, failed_id = (e["record_id"] for e in first["entries"])
+    ward = bearer(svc, "batches:write", "batches:read", "records:read", units=[OTHER_UNIT])
+    response = queued.post(
+        "/api/v1/batches",
+        files=[("files", ("mine.pdf", held, "application/pdf")),
+               ("files", ("again.txt", failed, "text/plain"))],
+        headers=ward,
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    assert UNIT not in response.text and held_id not in response.text
+    for entry in response.json()["entries"]:
+        assert entry["outcome"] == "rejected" and entry["record_id"] is None
+        assert entry["error_code"] == "duplicate_elsewhere" and entry["status"] is None
+    with unit_of_work(svc.sessions) as session:
+        assert session.get(DocumentRow, failed_id).status == Status.failed.value
+        assert session.get(DocumentRow, held_id).status == Status.queued.value
+    # a secret record is hidden from a caller of every unit without the secret scope
+    with unit_of_work(svc.sessions) as session:
+        session.execute(update(DocumentRow).where(DocumentRow.id == held_id).values(secrecy="mat"))
+    no_secret = bearer(svc, "batches:write", "batches:read", "records:read")
+    hidden = post_with_file(queued, no_secret, held, unit=UNIT).json()["entries"][0]
+    assert hidden["error_code"] == "duplicate_elsewhere" and hidden["record_id"] is None
+    # the one who may see it still hears which record it is
+    seen = post(queued, [("held-again.pdf", held)], unit=UNIT).json()["entries"][0]
+    assert seen["outcome"] == "duplicate" and seen["record_id"] == held_id
+
+
+def post_with_file(
+    client: TestClient, headers: dict[str, str], data: bytes, **form: str
+) -> httpx.Response:
+    return client.post(
+        "/api/v1/batches",
+        files=[("files", ("f.pdf", data, "application/pdf"))],
+        data=form,
+        headers=headers,
+    )
+
+
 # --- zips -----------------------------------------------------------------------------------
 
 
