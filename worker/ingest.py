@@ -189,6 +189,18 @@ def reject_file(
     return Ingested(shown_name, EntryOutcome.rejected, None, None, code)
 
 
+#: failures that are properties of the bytes themselves, whoever uploaded them
+_FILE_ERRORS = frozenset(
+    code.value
+    for code in (
+        ErrorCode.empty_file, ErrorCode.unsupported_type, ErrorCode.corrupt_pdf,
+        ErrorCode.encrypted_pdf, ErrorCode.corrupt_image, ErrorCode.image_too_large,
+        ErrorCode.too_many_pages, ErrorCode.no_pages, ErrorCode.corrupt_archive,
+        ErrorCode.encrypted_archive, ErrorCode.unsafe_archive_entry,
+    )
+)  # fmt: skip
+
+
 def _may_see(principal: Principal | None, doc: DocumentRow) -> bool:
     return principal is None or principal.may_see(doc.unit_code, doc.secrecy)
 
@@ -197,8 +209,12 @@ def _refuse_hidden(
     session: Session, batch_id: str, filename: str, existing: DocumentRow, actor: str
 ) -> Ingested:
     """The bytes are a record the caller may not see: say so without its id or status
-    (the audit log, read by administrators, keeps which record it was)."""
+    (the audit log, read by administrators, keeps which record it was). Bytes that failed
+    for what they are (empty, not a document, damaged) get that code: it tells the caller
+    only what its own file is."""
     code = ErrorCode.duplicate_elsewhere
+    if existing.status == Status.failed.value and existing.error_code in _FILE_ERRORS:
+        code = ErrorCode(existing.error_code)
     _add_entry(session, batch_id, filename, EntryOutcome.rejected, error_code=code)
     audit(
         session,
