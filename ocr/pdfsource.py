@@ -6,12 +6,18 @@ import ctypes
 import mmap
 import re
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 
-from ocr.appearances import drop_covered_blanks, flatten_appearances, text_from_words
+from ocr.appearances import (
+    Flattened,
+    drop_covered_blanks,
+    flatten_appearances,
+    text_from_words,
+)
 from ocr.errors import ExtractionError
 from ocr.sniff import PDF
 from ocr.sources import DocumentSource, PageImage, TextLayer, normalize_text
@@ -46,8 +52,7 @@ class PdfSource(DocumentSource):
         # the characters of pages that draw annotations (e-office numbers and days in
         # signature widgets) come from a copy that draws them as page content: see
         # ocr/appearances.py
-        self._workdir = tempfile.TemporaryDirectory(prefix="sohoa-pdf-")
-        self.flattened = flatten_appearances(path, Path(self._workdir.name) / "drawn.pdf")
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._pdfium: Any = None
         # pdfium keeps every object it parsed (page images included) until the document is
         # closed: reopen it after a bounded number of bytes' worth of pages.
@@ -68,6 +73,13 @@ class PdfSource(DocumentSource):
             self._pages_used = 0
         self._pages_used += 1
         return self._pdfium
+
+    @cached_property
+    def flattened(self) -> Flattened | None:
+        """The copy whose pages draw their annotations, made when a page with text of its
+        own is first read: a scan, and a source only rendered, never pays for it."""
+        self._workdir = tempfile.TemporaryDirectory(prefix="sohoa-pdf-")
+        return flatten_appearances(self.path, Path(self._workdir.name) / "drawn.pdf")
 
     def text_layer(self, number: int) -> TextLayer | None:
         from ocr.pdfchars import words_from_chars
@@ -163,7 +175,8 @@ class PdfSource(DocumentSource):
         if self._pdfium is not None:
             self._pdfium.close()
             self._pdfium = None
-        self._workdir.cleanup()
+        if self._workdir is not None:
+            self._workdir.cleanup()
 
 
 #: a scan is never rendered below this, however coarse its image (preprocessing enlarges

@@ -45,3 +45,8 @@ def end_attempt(session: Session, document_id: str, job: str) -> None:
             JobAttemptRow.document_id == document_id, JobAttemptRow.job == job
         )
     )
+
+
+def forget_attempts(session: Session, document_id: str) -> None:
+    """Forget the deaths counted for a document (a person retries it on purpose)."""
+    session.execute(delete(JobAttemptRow).where(JobAttemptRow.document_id == document_id))

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorCode
 from schemas.record import FINAL_STATES, Status
+from store.attempts import forget_attempts
 from store.events import RecordEvent, record_changed
 from store.ids import new_id
 from store.models import (
@@ -23,7 +24,6 @@ from store.models import (
     BatchEntryRow,
     BatchRow,
     DocumentRow,
-    JobAttemptRow,
     PageRow,
     utcnow,
 )
@@ -331,7 +331,7 @@ def requeue(session: Session, document_id: str, actor: str) -> bool:
     if result.rowcount:
         session.query(PageRow).filter(PageRow.document_id == document_id).delete()
         # retried by a person: the workers it killed before count no more
-        session.execute(delete(JobAttemptRow).where(JobAttemptRow.document_id == document_id))
+        forget_attempts(session, document_id)
         audit(session, actor, "document.retry", document_id=document_id)
     return bool(result.rowcount)
 
