@@ -24,6 +24,7 @@ from api import (
     web,
 )
 from api.errors import install_error_handlers
+from api.middleware import BodyTimeout, TrustedProxies
 from store.read_log import written_from_this_loop
 
 
@@ -65,6 +66,8 @@ def create_app() -> FastAPI:
     application.include_router(routes_pages.router)
     application.include_router(web.router)
     application.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    application.add_middleware(BodyTimeout)
+    application.add_middleware(TrustedProxies)  # outermost: everything sees the real client
     return application
 
 

@@ -96,6 +96,7 @@ async def _authenticate(
                 raise unauthorized("invalid or expired token")
             _remember_token(key, principal)
         request.state.principal = principal
+        request.state.credential = ("token", bearer.credentials)
         return principal
     if not cookie:
         raise unauthorized()
@@ -107,7 +108,20 @@ async def _authenticate(
         if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
             raise forbidden("missing or wrong CSRF token")
     request.state.principal = principal
+    request.state.credential = ("session", cookie)
     return principal
+
+
+async def still_authenticated(request: Request) -> bool:
+    """Whether the credentials this request came with still hold, asked of the database
+    (not of the token cache): a long response (an event stream) ends when its token is
+    revoked or expires, its session is closed or its user deactivated."""
+    credential = getattr(request.state, "credential", None)
+    if credential is None:
+        return False
+    kind, value = credential
+    lookup = _token_principal if kind == "token" else _session_principal
+    return await run_in_threadpool(lookup, services(), value) is not None
 
 
 def _token_principal(svc: Services, plaintext: str) -> Principal | None:

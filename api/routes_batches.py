@@ -20,9 +20,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.requests import ClientDisconnect, Request
 
-from api.auth import BatchesReader, BatchesWriter, require
+from api.auth import BatchesReader, BatchesWriter, require, still_authenticated
 from api.deps import ServicesDep, SessionDep
 from api.routes_records import visible_document
+from api.upload_limits import Allowance, quota_wait
 from api.uploads import (
     DRAIN_LIMIT,
     TRANSIENT,
@@ -52,6 +53,7 @@ from store.batches import (
 )
 from store.documents import create_batch, requeue
 from store.models import BatchRow, DocumentRow
+from store.quotas import AccountUsage, account_usage
 from store.records import build_record
 from store.units import unit_exists
 from worker.pipeline import refresh_record_json
@@ -65,6 +67,8 @@ router = APIRouter(prefix="/api/v1", tags=["batches"])
 NO_BATCH = "no such batch"
 #: server-sent events: how often the database is looked at, and the keep-alive comment
 POLL_SECONDS = 1.0
+#: how often a stream asks whether its credentials still hold (a revoked token's stream ends)
+REAUTH_SECONDS = 5.0
 KEEPALIVE_SECONDS = 15.0
 #: an idempotency key of a running upload is touched this often (see KEY_STALE_AFTER)
 TOUCH_SECONDS = 60.0
@@ -110,9 +114,11 @@ _UPLOAD_DOC: dict[str, Any] = {
 _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": Batch, "description": "The batch of an earlier request with this key"},
     403: {"description": "Not allowed to upload for this unit"},
+    408: {"description": "The body stalled or trickled (SOHOA_BODY_IDLE_TIMEOUT)"},
     409: {"description": "A request with this Idempotency-Key is still running; retry later"},
-    413: {"description": "Too many files in one request"},
+    413: {"description": "Too many files, or more bytes than one request may send"},
     422: {"description": "Not multipart/form-data, no files, an unknown unit, a bad field"},
+    429: {"description": "The account is at an upload quota; see Retry-After"},
     503: {"description": "Object storage or the database is unavailable; retry later"},
 }
 
@@ -171,6 +177,7 @@ def _store_batch(
     upload: Upload,
     fields: tuple[str | None, str | None, str | None],
     key: _Key,
+    allowance: Allowance,
 ) -> Batch:
     unit, dossier, label = fields
     actor = principal.actor
@@ -182,7 +189,7 @@ def _store_batch(
         ).id
     ctx = Context(
         svc, batch_id, actor, enqueue_after_commit_safe, unit, dossier,
-        tick=key.tick, principal=principal,
+        tick=key.tick, principal=principal, allowance=allowance,
     )  # fmt: skip
     store_files(ctx, upload.files)
     with unit_of_work(svc.sessions) as session:
@@ -191,6 +198,11 @@ def _store_batch(
         summary = batch_progress(session, batch_id)
     assert summary is not None
     return summary
+
+
+def _usage(svc: Services, actor: str) -> AccountUsage:
+    with unit_of_work(svc.sessions) as session:
+        return account_usage(session, actor)
 
 
 def _load(svc: Services, batch_id: str, *, entries: bool = True) -> Batch | None:
@@ -249,6 +261,17 @@ async def upload_batch(
                     first.model_dump(mode="json"), headers={"Idempotent-Replayed": "true"}
                 )
     key = _Key(svc, actor, idempotency_key)
+    usage = await run_in_threadpool(_usage, svc, actor)
+    wait = quota_wait(svc.settings, usage)
+    if wait is not None:
+        await key.release()
+        await drain(request, DRAIN_LIMIT)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Tài khoản đã đạt hạn mức tải lên; hãy thử lại sau. "
+            "The account is at its upload quota; retry later.",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as folder:
             upload = await receive_upload(
@@ -256,10 +279,14 @@ async def upload_batch(
                 Path(folder),
                 max_files=svc.settings.zip_max_entries,
                 max_file_size=svc.settings.max_file_size,
+                max_body=svc.settings.zip_max_size,
                 on_chunk=key.atick,
             )
             fields = _form(upload, principal)
-            batch = await run_in_threadpool(_store_batch, svc, principal, upload, fields, key)
+            allowance = Allowance.for_request(svc.settings, usage)
+            batch = await run_in_threadpool(
+                _store_batch, svc, principal, upload, fields, key, allowance
+            )
     except ClientDisconnect:
         await key.release()
         log.info("upload by %s abandoned by the client; nothing stored", actor)
@@ -321,6 +348,7 @@ async def _progress_events(
         yield "retry: 5000\n\n"
         summary: Batch | None = first
         last_id, sent_at = last_event_id, time.monotonic()
+        checked_at = sent_at
         while summary is not None:
             fingerprint = progress_fingerprint(summary)
             if summary.done:
@@ -335,6 +363,11 @@ async def _progress_events(
             await anyio.sleep(POLL_SECONDS)
             if await request.is_disconnected():
                 return
+            if time.monotonic() - checked_at >= REAUTH_SECONDS:
+                if not await still_authenticated(request):
+                    yield _sse("revoked", "credentials revoked or expired")
+                    return
+                checked_at = time.monotonic()
             summary = await run_in_threadpool(_load, svc, first.id, entries=False)
     finally:
         active_streams -= 1
@@ -349,7 +382,9 @@ async def _progress_events(
             "description": "`event: progress` with the batch (without entries) whenever it "
             "changes, a `: keepalive` comment every 15 s, `event: done` when every record is "
             "final, then the stream ends. Each event's `id` names the state: a client "
-            "reconnecting with `Last-Event-ID` gets the next change only.",
+            "reconnecting with `Last-Event-ID` gets the next change only. When the caller's "
+            "token is revoked or expires (or the session closes), `event: revoked` and "
+            "the stream ends.",
         },
         204: {"description": "The batch is done and `Last-Event-ID` says the client knows"},
         404: {"description": "No such batch, or not visible to the caller"},

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Admin, Caller, RecordsWriter, ReportsReader, forbidden
 from api.deps import ServicesDep
+from schemas.auth import Principal
 from schemas.plan import Inventory, Plan, Progress
 from store import unit_of_work
 from store.plans import PlanError, current_plan, inventories, load_plan, set_inventory
@@ -32,19 +33,25 @@ ReportLang = Annotated[
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _progress(svc: ServicesDep, as_of: date | None, window_days: int) -> Progress:
+def _progress(
+    svc: ServicesDep, principal: Principal, as_of: date | None, window_days: int
+) -> Progress:
+    """The figures of the units the caller may see (all of them for an unlimited caller)."""
     if as_of is not None and not date(2000, 1, 1) <= as_of <= date(2100, 12, 31):
         raise HTTPException(422, "as_of out of range")
     with unit_of_work(svc.sessions) as session:
-        return compute_progress(session, as_of=as_of, window_days=window_days)
+        return compute_progress(
+            session, as_of=as_of, window_days=window_days, units=principal.units
+        )
 
 
 @router.get("/progress", response_model=Progress)
 def get_progress(
-    _: ReportsReader, svc: ServicesDep, as_of: AsOf = None, window_days: Window = 28
+    principal: ReportsReader, svc: ServicesDep, as_of: AsOf = None, window_days: Window = 28
 ) -> Progress:
-    """Per unit, per indicator, per type, per month and per day; at-risk units first."""
-    return _progress(svc, as_of, window_days)
+    """Per unit, per indicator, per type, per month and per day; at-risk units first. A
+    caller limited to some units sees those units only."""
+    return _progress(svc, principal, as_of, window_days)
 
 
 def _filename(as_of: date | None, ext: str) -> str:
@@ -57,14 +64,14 @@ def _filename(as_of: date | None, ext: str) -> str:
     responses={200: {"content": {XLSX: {}}, "description": "The report as a workbook"}},
 )
 def get_report_xlsx(
-    _: ReportsReader,
+    principal: ReportsReader,
     svc: ServicesDep,
     as_of: AsOf = None,
     window_days: Window = 28,
     lang: ReportLang = "vi",
 ) -> Response:
     """The report: a summary sheet, one sheet per level with totals, by type, by month."""
-    progress = _progress(svc, as_of, window_days)
+    progress = _progress(svc, principal, as_of, window_days)
     return Response(
         report_xlsx(progress, lang),
         media_type=XLSX,
@@ -78,13 +85,13 @@ def get_report_xlsx(
     responses={200: {"content": {"text/csv": {}}, "description": "The units' table"}},
 )
 def get_report_csv(
-    _: ReportsReader,
+    principal: ReportsReader,
     svc: ServicesDep,
     as_of: AsOf = None,
     window_days: Window = 28,
     lang: ReportLang = "vi",
 ) -> Response:
-    progress = _progress(svc, as_of, window_days)
+    progress = _progress(svc, principal, as_of, window_days)
     return Response(
         report_csv(progress, lang).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -301,7 +301,17 @@ def get_original(
             last_modified=doc.created_at,
             disposition=content_disposition(doc.filename or doc.id),
         )
-    response = _send(request, svc, file, redirect=True)
+        kept = doc.media_type is not None  # bytes of a type never accepted are not kept
+    try:
+        response = _send(request, svc, file, redirect=True)
+    except HTTPException as exc:
+        if exc.status_code == status.HTTP_404_NOT_FOUND and not kept:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                "Tệp không đúng định dạng được nhận nên không được lưu giữ. "
+                "The bytes of a file of unsupported type are not kept.",
+            ) from None
+        raise
     _log_read(svc, principal, record_id, "original", response)
     return response
 

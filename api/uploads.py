@@ -35,6 +35,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.exc import OperationalError
 from starlette.requests import ClientDisconnect, Request
 
+from api.upload_limits import Allowance
 from schemas.auth import Principal
 from schemas.errors import ErrorCode
 from store import StorageUnavailable
@@ -295,6 +296,7 @@ async def receive_upload(
     *,
     max_files: int,
     max_file_size: int,
+    max_body: int | None = None,
     on_chunk: Callable[[], Awaitable[None]] | None = None,
 ) -> Upload:
     """Read the multipart body into temporary files in `folder`.
@@ -316,9 +318,12 @@ async def receive_upload(
             log.error("cannot spool an upload: %s", exc)
             receiver.refuse(503, "no room to receive the upload now; retry later")
 
-    drained = 0
+    drained = received = 0
     try:
         async for chunk in request.stream():
+            received += len(chunk)
+            if max_body is not None and received > max_body and receiver.error is None:
+                receiver.refuse(413, f"the request is larger than {max_body} bytes; split it")
             if receiver.error is not None:  # drop the rest, up to a point
                 drained += len(chunk)
                 if drained > DRAIN_LIMIT:
@@ -366,6 +371,8 @@ class Context:
     tick: Callable[[], None] = lambda: None
     #: who uploads: duplicates are reported only within what they may see
     principal: Principal | None = None
+    #: what the request may still store (None: no limit, the operator's own tools)
+    allowance: Allowance | None = None
 
 
 def store_files(ctx: Context, files: list[SpooledFile]) -> list[Ingested]:
@@ -395,8 +402,13 @@ def _reject(ctx: Context, name: str, code: ErrorCode) -> Ingested:
     return reject_file(ctx.svc, ctx.batch_id, name, code, actor=ctx.actor)
 
 
-def _ingest(ctx: Context, stream: BinaryIO, name: str) -> Ingested:
-    return ingest_file(
+def _ingest(ctx: Context, stream: BinaryIO, name: str, size: int) -> Ingested:
+    """Store one file of `size` bytes (as declared by a zip entry, or spooled) if the
+    request's limits and the account's quotas allow it."""
+    allowance = ctx.allowance
+    if allowance is not None and (code := allowance.refusal(size)) is not None:
+        return _reject(ctx, name, code)
+    result = ingest_file(
         ctx.svc,
         ctx.batch_id,
         stream,
@@ -407,6 +419,9 @@ def _ingest(ctx: Context, stream: BinaryIO, name: str) -> Ingested:
         dossier=ctx.dossier,
         principal=ctx.principal,
     )
+    if allowance is not None:
+        allowance.charge(result, size)
+    return result
 
 
 def _store_one(ctx: Context, path: Path, name: str) -> list[Ingested]:
@@ -416,7 +431,7 @@ def _store_one(ctx: Context, path: Path, name: str) -> list[Ingested]:
             if unpacked is not None:
                 return unpacked
         f.seek(0)
-        return [_ingest(ctx, f, name)]
+        return [_ingest(ctx, f, name, path.stat().st_size)]
 
 
 # --- zips -----------------------------------------------------------------------------------
@@ -543,7 +558,7 @@ def unpack_zip(ctx: Context, path: Path, archive: str) -> list[Ingested] | None:
         if declared > settings.zip_max_size:
             return [_reject(ctx, archive, ErrorCode.archive_too_large)]
         results = []
-        budget = settings.zip_max_size
+        budget = settings.zip_max_size  # this zip's; the request's is in ctx.allowance
         for info, name, unsafe in members:
             if unsafe:
                 results.append(_reject(ctx, name, ErrorCode.unsafe_archive_entry))
@@ -569,7 +584,8 @@ def _unpack_member(
     try:
         with zf.open(info) as member:
             counted = _Counted(member, limit)
-            return _ingest(ctx, counted, name), counted.count  # type: ignore[arg-type]
+            size = info.file_size  # what the entry declares; reading stops past it
+            return _ingest(ctx, counted, name, size), counted.count  # type: ignore[arg-type]
     except _Overflow:
         return _reject(ctx, name, ErrorCode.archive_too_large), limit + 1
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError):

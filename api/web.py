@@ -360,7 +360,7 @@ def dashboard(request: Request, svc: ServicesDep) -> Response:
     if isinstance(principal, Response):
         return principal
     with unit_of_work(svc.sessions) as session:
-        progress: Progress = compute_progress(session)
+        progress: Progress = compute_progress(session, units=principal.units)
     chart = day_chart(progress.by_day, progress.as_of)
     return render(
         request, svc, "dashboard.html", principal, page="dashboard",

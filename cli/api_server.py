@@ -108,7 +108,8 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 
 def _serve_one(hand_off: socket.socket, options: dict[str, Any]) -> None:
     """One API process: its own event loop, serving what it is handed."""
-    config = uvicorn.Config(APP, proxy_headers=True, **options)
+    # the application believes forwarded headers itself, from SOHOA_TRUSTED_PROXIES only
+    config = uvicorn.Config(APP, proxy_headers=False, **options)
     HandedServer(config, hand_off).run()
 
 
@@ -147,7 +148,7 @@ class _Process:
 def serve_api(host: str, port: int, processes: int, **options: Any) -> None:
     """Serve the API in `processes` processes (1: in this one) until SIGINT or SIGTERM."""
     if processes <= 1 or not hand_off_available():
-        uvicorn.run(APP, host=host, port=port, proxy_headers=True, **options)
+        uvicorn.run(APP, host=host, port=port, proxy_headers=False, **options)
         return
     listener = listening_socket(host, port)  # here first: a port in use fails at once
     listener.setblocking(False)

@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     unsafe_archive_entry = "unsafe_archive_entry"
     worker_crashed = "worker_crashed"
     duplicate_elsewhere = "duplicate_elsewhere"
+    quota_exceeded = "quota_exceeded"
+    request_too_large = "request_too_large"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -91,6 +93,18 @@ ERROR_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.duplicate_elsewhere: (
         "Tệp này đã được số hóa ở một đơn vị hoặc hồ sơ mà bạn không có quyền xem",
         "These bytes are already digitized in a unit or record you may not see",
+    ),
+    ErrorCode.quota_exceeded: (
+        "Tài khoản đã đạt hạn mức tải lên (số tài liệu đang chờ hoặc dung lượng trong một "
+        "giờ); hãy gửi tệp này sau",
+        "The account reached its upload quota (documents waiting, or bytes in an hour); "
+        "send this file later",
+    ),
+    ErrorCode.request_too_large: (
+        "Yêu cầu tải lên vượt giới hạn số tệp hoặc dung lượng của một lần gửi; hãy gửi tệp "
+        "này trong lần khác",
+        "The upload request went past the files or bytes one request may store; send this "
+        "file in another request",
     ),
 }
 

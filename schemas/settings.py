@@ -79,12 +79,43 @@ class Settings(BaseSettings):
         default=False, description="Send the session cookie over HTTPS only"
     )
     zip_max_entries: int = Field(
-        default=10_000, ge=1, description="Files above which an uploaded zip is refused"
+        default=10_000,
+        ge=1,
+        description="Files one upload request may store, the entries of all its zips counted",
     )
     zip_max_size: int = Field(
         default=8 * 1024**3,
         ge=1,
-        description="Unpacked bytes above which an uploaded zip is refused",
+        description="Bytes one upload request may send and store, its zips counted unpacked",
+    )
+    quota_queued_documents: int = Field(
+        default=10_000,
+        ge=1,
+        description="Documents one account may have waiting or in work; an upload beyond it "
+        "is answered 429 (files past it fail with quota_exceeded)",
+    )
+    quota_upload_bytes_per_hour: int = Field(
+        default=20 * 1024**3,
+        ge=1,
+        description="Bytes of new files one account may store in any hour (duplicates cost "
+        "nothing)",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies in "
+        "front of the API: only from them are X-Forwarded-For and -Proto believed, and the "
+        "client is the right-most address not among them. '*' is refused",
+    )
+    body_idle_timeout: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds a request body may pause before the request is answered 408",
+    )
+    body_min_rate: int = Field(
+        default=1024,
+        ge=0,
+        description="Bytes per second a request body must average once it has taken longer "
+        "than body_idle_timeout (a body that trickles is cut off); 0: no minimum",
     )
     download_redirect: bool = Field(
         default=False,
@@ -138,6 +169,17 @@ class Settings(BaseSettings):
         description="Folder of PEM certificates: the roots a signature in an uploaded PDF may "
         "chain to. Without it signatures are read but their trust is not checked",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _named_proxies(cls, value: str) -> str:
+        hosts = [h.strip() for h in value.split(",") if h.strip()]
+        if "*" in hosts:
+            raise ValueError(
+                "list the proxies' addresses or networks: with '*' anyone may write the "
+                "address the audit log and the login throttle believe"
+            )
+        return ",".join(hosts)
 
     @field_validator(
         "worker_memory_mb",

@@ -73,6 +73,9 @@ class BatchRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: an account's uploads of the last hour, for its quotas
+    __table_args__ = (Index("ix_batches_created_by_at", "created_by", "created_at"),)
+
     entries: Mapped[list[BatchEntryRow]] = relationship(
         back_populates="batch", order_by="BatchEntryRow.position"
     )
@@ -270,6 +273,8 @@ class WebhookDeliveryRow(Base):
     (an outbox), then delivered by a task with retries. An operator can see and replay it."""
 
     __tablename__ = "webhook_deliveries"
+    #: ids are sent as X-Sohoa-Delivery: SQLite must never give a deleted row's id again
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     webhook_id: Mapped[int] = mapped_column(

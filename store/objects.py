@@ -200,6 +200,16 @@ def copy_atomically(source: BinaryIO, dest: Path, *, length: int | None = None) 
     return size
 
 
+class _Discard(io.RawIOBase):
+    """A sink: bytes only hashed and counted."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
 def spool(stream: BinaryIO, out: BinaryIO, max_size: int | None) -> tuple[str, int]:
     """Copy ``stream`` into ``out`` in 1 MiB chunks while hashing; returns (sha256, size).
 
@@ -297,6 +307,12 @@ class ObjectStore(ABC):
         validate_key(key)
         with Path(path).open("rb") as f:
             self._put_stream(key, f, os.fstat(f.fileno()).st_size, content_type)
+
+    def measure_original(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredOriginal:
+        """Hash and count an uploaded file without storing it (a file refused at the door
+        costs no storage); FileTooLarge past `max_size` as when storing."""
+        sha, size = spool(stream, _Discard(), max_size)
+        return StoredOriginal(key=original_key(sha), sha256=sha, size=size, created=False)
 
     def store_original(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredOriginal:
         """Store an uploaded file under its SHA-256, once.

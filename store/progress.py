@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Date, String, cast, func, select
+from sqlalchemy import Date, String, and_, cast, func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -108,9 +108,18 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _gather(session: Session, window_start: datetime) -> dict[str | None, _Counts]:
+def _in_units(units: frozenset[str] | None) -> ColumnElement[bool]:
+    """Documents of `units` (None: every document)."""
+    if units is None:
+        return true()
+    return DocumentRow.unit_code.in_(sorted(units))
+
+
+def _gather(
+    session: Session, window_start: datetime, units: frozenset[str] | None
+) -> dict[str | None, _Counts]:
     counts: dict[str | None, _Counts] = defaultdict(_Counts)
-    done = DocumentRow.status.in_(DONE)
+    done = and_(DocumentRow.status.in_(DONE), _in_units(units))
     for unit, docs, pages, dossiers in session.execute(
         select(
             DocumentRow.unit_code,
@@ -140,7 +149,10 @@ def _gather(session: Session, window_start: datetime) -> dict[str | None, _Count
         }
     for unit, status, n in session.execute(
         select(DocumentRow.unit_code, DocumentRow.status, func.count())
-        .where(DocumentRow.status.in_([Status.needs_review.value, Status.failed.value]))
+        .where(
+            DocumentRow.status.in_([Status.needs_review.value, Status.failed.value]),
+            _in_units(units),
+        )
         .group_by(DocumentRow.unit_code, DocumentRow.status)
     ):
         if status == Status.failed.value:
@@ -178,23 +190,32 @@ def _ratio(done: int, inventory: int | None) -> float | None:
 
 
 def compute_progress(
-    session: Session, *, as_of: date | None = None, window_days: int = 28
+    session: Session,
+    *,
+    as_of: date | None = None,
+    window_days: int = 28,
+    units: frozenset[str] | None = None,
 ) -> Progress:
-    """Progress per unit, per indicator, per type, per month and per day."""
+    """Progress per unit, per indicator, per type, per month and per day; with `units`, of
+    those units only (a caller limited to them sees nothing of the others)."""
     as_of = as_of or today_in_vietnam()
     window_first = as_of - timedelta(days=window_days - 1)
     window_start = datetime.combine(window_first, time(), VIETNAM).astimezone(UTC)
     working_days = working_days_between(window_first - timedelta(days=1), as_of)
     plan = current_plan(session)
     indicators = plan.indicators if plan else []
-    inventory: dict[str, Inventory] = {i.unit: i for i in (plan.inventory if plan else [])}
-    counts = _gather(session, window_start)
+    inventory: dict[str, Inventory] = {
+        i.unit: i for i in (plan.inventory if plan else []) if units is None or i.unit in units
+    }
+    counts = _gather(session, window_start, units)
 
     def pace(c: _Counts, measure: Measure) -> float:
         return round(c.window.get(measure, 0) / working_days, 3) if working_days else 0.0
 
-    units: list[UnitProgress] = []
+    rows: list[UnitProgress] = []
     for unit in list_units(session):
+        if units is not None and unit.code not in units:
+            continue
         c = counts.get(unit.code, _Counts())
         indicator = _indicator_for(unit.kind, indicators)
         measure = indicator.measure if indicator else Measure.documents
@@ -212,7 +233,7 @@ def compute_progress(
                 per_day,
                 as_of,
             )
-        units.append(
+        rows.append(
             UnitProgress(
                 unit=unit.code,
                 name=unit.name,
@@ -234,9 +255,9 @@ def compute_progress(
                 quality=_quality(c),
             )
         )
-    units.sort(key=lambda u: (SEVERITY.index(u.status), u.share or 0.0, u.unit))
+    rows.sort(key=lambda u: (SEVERITY.index(u.status), u.share or 0.0, u.unit))
 
-    indicator_rows = [_indicator_progress(i, units, as_of) for i in indicators]
+    indicator_rows = [_indicator_progress(i, rows, as_of) for i in indicators]
     total = _Counts()
     for key, c in counts.items():
         if key is None:
@@ -262,25 +283,25 @@ def compute_progress(
         target=None,
         deadline=max((i.deadline for i in indicators), default=None),
         inventory=total_inventory,
-        digitized=sum(u.digitized_documents for u in units),
-        share=_ratio(sum(u.digitized_documents for u in units), total_inventory),
-        digitized_documents=sum(u.digitized_documents for u in units),
-        digitized_pages=sum(u.digitized_pages for u in units),
-        digitized_dossiers=sum(u.digitized_dossiers for u in units),
-        pages_per_working_day=round(sum(u.pages_per_working_day for u in units), 3),
+        digitized=sum(u.digitized_documents for u in rows),
+        share=_ratio(sum(u.digitized_documents for u in rows), total_inventory),
+        digitized_documents=sum(u.digitized_documents for u in rows),
+        digitized_pages=sum(u.digitized_pages for u in rows),
+        digitized_dossiers=sum(u.digitized_dossiers for u in rows),
+        pages_per_working_day=round(sum(u.pages_per_working_day for u in rows), 3),
         per_working_day=pace(total, Measure.documents),
         projected_on=max((r.projected_on for r in indicator_rows if r.projected_on), default=None),
         status=worst,
         quality=_quality(total),
     )
-    by_day = _by_day(session)
+    by_day = _by_day(session, units)
     return Progress(
         as_of=as_of,
         window_days=window_days,
         plan=plan,
         indicators=indicator_rows,
-        units=units,
-        by_type=_by_type(session),
+        units=rows,
+        by_type=_by_type(session, units),
         by_month=_by_month(by_day),
         by_day=by_day,
         totals=totals,
@@ -335,7 +356,7 @@ def _indicator_progress(
     )
 
 
-def _by_type(session: Session) -> list[TypeCount]:
+def _by_type(session: Session, units: frozenset[str] | None) -> list[TypeCount]:
     labels = {code: t.name for code, t in document_types().items()}
     rows = session.execute(
         select(
@@ -343,7 +364,7 @@ def _by_type(session: Session) -> list[TypeCount]:
             func.count(),
             func.coalesce(func.sum(DocumentRow.page_count), 0),
         )
-        .where(DocumentRow.status.in_(DONE))
+        .where(DocumentRow.status.in_(DONE), _in_units(units))
         .group_by(DocumentRow.doc_type)
     ).all()
     result = [
@@ -365,11 +386,13 @@ def _by_type(session: Session) -> list[TypeCount]:
     return sorted(merged.values(), key=lambda t: (-t.documents, t.type))
 
 
-def _by_day(session: Session) -> list[DayCount]:
+def _by_day(session: Session, units: frozenset[str] | None) -> list[DayCount]:
     day = _local_day(session).label("day")
     rows = session.execute(
         select(day, func.count(), func.coalesce(func.sum(DocumentRow.page_count), 0))
-        .where(DocumentRow.status.in_(DONE), DocumentRow.digitized_at.is_not(None))
+        .where(
+            DocumentRow.status.in_(DONE), DocumentRow.digitized_at.is_not(None), _in_units(units)
+        )
         .group_by(day)
         .order_by(day)
     ).all()

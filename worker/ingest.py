@@ -249,7 +249,9 @@ def ingest_file(
     head = stream.read(SNIFF_BYTES)
     media_type = sniff_or_none(head)
     try:
-        stored = svc.objects.store_original(
+        # a type never accepted is recorded as failed, but its bytes are not kept
+        keep = svc.objects.store_original if media_type else svc.objects.measure_original
+        stored = keep(
             io.BufferedReader(_Prefixed(head, stream), 1024 * 1024),
             max_size=svc.settings.max_file_size,
         )

@@ -61,6 +61,8 @@ COMPOSE_OVERRIDES = {
     # a deployment sits behind TLS: its session cookie is secure unless said otherwise (the
     # embedded default stays false for `sohoa serve` on a bare address)
     "SOHOA_COOKIE_SECURE": "true",
+    # the reverse proxy on the host reaches the API from the compose network's gateway
+    "SOHOA_TRUSTED_PROXIES": "172.30.57.1",
 }
 #: settings whose values in .env.example are secrets or set by docker-compose.yml
 NOT_DEFAULTS = {"SOHOA_S3_ACCESS_KEY", "SOHOA_S3_SECRET_KEY", *COMPOSE_OVERRIDES}
