@@ -15,6 +15,7 @@ from rich.console import Console
 
 from cli.accounts import token_app, user_app
 from cli.common import inputs_or_exit, ready_services
+from cli.cpus import usable_cpus
 from cli.progress import plan_app
 from cli.progress import report as report_command
 from cli.upload import upload
@@ -48,7 +49,9 @@ def digitize(
     out: Annotated[
         Path | None, typer.Option(help="Write DIR/<input name>.json per input file")
     ] = None,
-    workers: Annotated[int, typer.Option(min=0, help="Processes; 0: one per core")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Processes; 0: one per CPU this process may use")
+    ] = 0,
 ) -> None:
     """Digitize files and folders on this machine, with a progress bar and a summary.
 
@@ -74,7 +77,7 @@ def digitize(
         inputs,
         unit=unit,
         dossier=dossier,
-        workers=workers or (os.cpu_count() or 1),
+        workers=workers or usable_cpus(),
         console=console,
     )
     print_summary(console, summary)
@@ -112,7 +115,9 @@ def _celery_worker_argv(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Processes; default: one per core")] = 0,
+    concurrency: Annotated[
+        int, typer.Option(help="Processes; default: the CPUs this process may use")
+    ] = 0,
     beat: Annotated[
         bool, typer.Option(help="Also run the periodic reconciler (exactly one per deployment)")
     ] = False,
@@ -125,7 +130,7 @@ def worker(
     if queues not in ("ocr", "light", "all"):
         raise typer.BadParameter("ocr, light or all", param_hint="--queues")
     ready_services()  # the schema must exist before the first task
-    argv = _celery_worker_argv(concurrency or (os.cpu_count() or 1), beat, loglevel, queues)
+    argv = _celery_worker_argv(concurrency or usable_cpus(), beat, loglevel, queues)
     os.execv(argv[0], argv)
 
 
@@ -133,9 +138,15 @@ def worker(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    concurrency: Annotated[int, typer.Option(help="Worker processes; default: cores")] = 0,
+    concurrency: Annotated[
+        int, typer.Option(help="Worker processes; default: the CPUs this process may use")
+    ] = 0,
     api_processes: Annotated[
-        int, typer.Option(help="API processes, handed connections in turn; default: cores")
+        int,
+        typer.Option(
+            help="API processes, handed connections in turn; default: the CPUs this process "
+            "may use (affinity and cgroup quota)"
+        ),
     ] = 0,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request")
@@ -162,10 +173,10 @@ def serve(
     worker_proc = None
     if with_worker:
         worker_proc = subprocess.Popen(
-            _celery_worker_argv(concurrency or (os.cpu_count() or 1), True, "info")
+            _celery_worker_argv(concurrency or usable_cpus(), True, "info")
         )
     try:
-        serve_api(host, port, api_processes or (os.cpu_count() or 1), access_log=access_log)
+        serve_api(host, port, api_processes or usable_cpus(), access_log=access_log)
     finally:
         if worker_proc is not None:
             worker_proc.send_signal(signal.SIGTERM)

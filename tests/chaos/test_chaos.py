@@ -21,7 +21,7 @@ import worker.services
 from schemas.record import FINAL_STATES, Status
 from store import unit_of_work
 from store.documents import create_batch
-from store.models import AuditRow, DocumentRow, PageRow
+from store.models import AuditRow, DocumentRow, JobAttemptRow, PageRow
 from tests.celery_harness import wait_until
 from tests.chaos.stack import RedisProcess, Workers, terminate_database_connections
 from tests.conftest import _reset_pg, make_services
@@ -252,6 +252,49 @@ def _assert_nothing_lost_or_doubled(svc: Services, ids: list[str]) -> None:
     for doc_id in ids:
         assert svc.objects.exists(f"records/{doc_id}/record.json")
         assert svc.objects.exists(f"records/{doc_id}/searchable.pdf")
+
+
+def _starts(svc: Services, doc_id: str) -> int:
+    """Pieces of work begun on the document and not ended (their worker died), most so far."""
+    with unit_of_work(svc.sessions) as session:
+        return (
+            session.scalar(
+                select(func.max(JobAttemptRow.starts)).where(JobAttemptRow.document_id == doc_id)
+            )
+            or 0
+        )
+
+
+def test_a_file_that_kills_its_worker_fails_after_max_crashes(stack: Stack) -> None:
+    """A poison file, as a worker's memory limit or a crashing library would make it: its
+    worker process dies each time it works on it (here killed as the OOM killer would). It
+    ends `failed` with worker_crashed after SOHOA_MAX_CRASHES deaths; the queue goes on."""
+    stack.workers.stop()
+    stack.svc.settings.max_crashes = 2
+    stack.workers.start()  # the workers read the limit from their environment
+    (poison,) = _batch(stack, 1)
+    kills, killed_at = 0, 0
+    deadline = time.monotonic() + FINISH_WITHIN
+    while _status(stack.svc, poison) != Status.failed.value:
+        assert time.monotonic() < deadline, f"not failed after {kills} deaths"
+        stack.workers.supervise()
+        starts = _starts(stack.svc, poison)
+        # it began working on the file again: the process dies
+        if starts > killed_at and stack.workers.kill_ocr_children():
+            kills, killed_at = kills + 1, starts
+        time.sleep(0.1)
+    with unit_of_work(stack.svc.sessions) as session:
+        doc = session.get(DocumentRow, poison)
+        assert doc is not None and doc.error_code == "worker_crashed", doc and doc.error_code
+    assert kills == 2
+    others = _batch(stack, 2)  # the rest of the queue is served by the same workers
+    wait_until(_safe(lambda: _all_final(stack.svc, others)), timeout=FINISH_WITHIN)
+    _assert_nothing_lost_or_doubled(stack.svc, others)
+
+
+def _status(svc: Services, doc_id: str) -> str | None:
+    with unit_of_work(svc.sessions) as session:
+        return session.scalar(select(DocumentRow.status).where(DocumentRow.id == doc_id))
 
 
 def test_chaos_short(stack: Stack) -> None:
