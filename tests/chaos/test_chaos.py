@@ -275,20 +275,25 @@ def test_a_file_that_kills_its_worker_fails_after_max_crashes(stack: Stack) -> N
     (poison,) = _batch(stack, 1)
     kills, killed_at = 0, 0
     deadline = time.monotonic() + FINISH_WITHIN
-    while _status(stack.svc, poison) != Status.failed.value:
-        assert time.monotonic() < deadline, f"not failed after {kills} deaths"
+    seen: list[tuple[str | None, int]] = []
+    while (status := _status(stack.svc, poison)) not in FINAL_STATES:
+        if not seen or seen[-1] != (status, _starts(stack.svc, poison)):
+            seen.append((status, _starts(stack.svc, poison)))
+        assert time.monotonic() < deadline, f"not failed after {kills} deaths: {seen}"
         stack.workers.supervise()
         starts = _starts(stack.svc, poison)
         # it began working on the file again: the process dies
         if starts > killed_at and stack.workers.kill_ocr_children():
             kills, killed_at = kills + 1, starts
-        time.sleep(0.1)
+        time.sleep(0.02)
     with unit_of_work(stack.svc.sessions) as session:
         doc = session.get(DocumentRow, poison)
-        assert doc is not None and doc.error_code == "worker_crashed", doc and doc.error_code
-    assert kills == 2
+        assert doc is not None and doc.error_code == "worker_crashed", (kills, seen)
+    # each step of the work (plan, a range of pages, publishing) has its own count: a death
+    # in a later step starts that step's count, so the file may take a few more
+    assert 2 <= kills <= 2 * 3, seen
     others = _batch(stack, 2)  # the rest of the queue is served by the same workers
-    wait_until(_safe(lambda: _all_final(stack.svc, others)), timeout=FINISH_WITHIN)
+    wait_until(_safe(lambda: _all_final(stack.svc, others)), FINISH_WITHIN, "the rest of the queue")
     _assert_nothing_lost_or_doubled(stack.svc, others)
 
 
