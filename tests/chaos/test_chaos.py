@@ -254,15 +254,15 @@ def _assert_nothing_lost_or_doubled(svc: Services, ids: list[str]) -> None:
         assert svc.objects.exists(f"records/{doc_id}/searchable.pdf")
 
 
-def _starts(svc: Services, doc_id: str) -> int:
-    """Pieces of work begun on the document and not ended (their worker died), most so far."""
+def _started(svc: Services, doc_id: str) -> set[tuple[str, int]]:
+    """The pieces of work begun on the document and not ended: (step, starts so far)."""
     with unit_of_work(svc.sessions) as session:
-        return (
-            session.scalar(
-                select(func.max(JobAttemptRow.starts)).where(JobAttemptRow.document_id == doc_id)
+        rows = session.execute(
+            select(JobAttemptRow.job, JobAttemptRow.starts).where(
+                JobAttemptRow.document_id == doc_id
             )
-            or 0
-        )
+        ).all()
+    return {(job, starts) for job, starts in rows}
 
 
 def test_a_file_that_kills_its_worker_fails_after_max_crashes(stack: Stack) -> None:
@@ -273,27 +273,25 @@ def test_a_file_that_kills_its_worker_fails_after_max_crashes(stack: Stack) -> N
     stack.svc.settings.max_crashes = 2
     stack.workers.start()  # the workers read the limit from their environment
     (poison,) = _batch(stack, 1)
-    kills, killed_at = 0, 0
+    kills, killed = 0, set()
     deadline = time.monotonic() + FINISH_WITHIN
-    seen: list[tuple[str | None, int]] = []
-    while (status := _status(stack.svc, poison)) not in FINAL_STATES:
-        if not seen or seen[-1] != (status, _starts(stack.svc, poison)):
-            seen.append((status, _starts(stack.svc, poison)))
-        assert time.monotonic() < deadline, f"not failed after {kills} deaths: {seen}"
+    while _status(stack.svc, poison) not in FINAL_STATES:
+        assert time.monotonic() < deadline, f"not final after {kills} deaths"
         stack.workers.supervise()
-        starts = _starts(stack.svc, poison)
-        # it began working on the file again: the process dies
-        if starts > killed_at and stack.workers.kill_ocr_children():
-            kills, killed_at = kills + 1, starts
+        started = _started(stack.svc, poison)
+        # it began a piece of work on the file again: the process dies
+        if started - killed and stack.workers.kill_ocr_children():
+            kills += 1
+            killed |= started
         time.sleep(0.02)
     with unit_of_work(stack.svc.sessions) as session:
         doc = session.get(DocumentRow, poison)
-        assert doc is not None and doc.error_code == "worker_crashed", (kills, seen)
-    # each step of the work (plan, a range of pages, publishing) has its own count: a death
-    # in a later step starts that step's count, so the file may take a few more
-    assert 2 <= kills <= 2 * 3, seen
+        assert doc is not None and doc.error_code == "worker_crashed", (kills, doc.status)
+    # each step of the work (plan, a range of pages, publishing) counts its own deaths, and a
+    # kill may land just after a step ended: a few more deaths than the limit, never many
+    assert 2 <= kills <= 8
     others = _batch(stack, 2)  # the rest of the queue is served by the same workers
-    wait_until(_safe(lambda: _all_final(stack.svc, others)), FINISH_WITHIN, "the rest of the queue")
+    wait_until(_safe(lambda: _all_final(stack.svc, others)), FINISH_WITHIN, "the rest")
     _assert_nothing_lost_or_doubled(stack.svc, others)
 
 
