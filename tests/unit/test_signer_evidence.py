@@ -127,3 +127,30 @@ def test_the_area_is_read_again_under_a_red_seal() -> None:
     lines = reread_area(sealed, (880, 1560, 1500, 1950), frame=(W, H), dpi=200)
     assert any("Nguyễn Văn Gấu" in line.text for line in lines if line.single)
     assert decide_name(None, [Reading(ln.text, ln.confidence) for ln in lines]) is not None
+
+
+def test_a_stamp_joined_to_a_subject_line_is_cut_off() -> None:
+    from classify.subject import after_stamp
+
+    joined = "CÔNG. THÔNG TÍN sa TỦ CHÍNH PHỦ _ Quy định chức năng, nhiệm vụ, ‹ quyền hạn và"
+    assert after_stamp(joined) == "Quy định chức năng, nhiệm vụ, ‹ quyền hạn và"
+    assert after_stamp("CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ") is None
+    assert after_stamp("Quy định chức năng của Sở Công Thương") is None
+
+
+def test_the_subject_under_a_portal_stamp_keeps_its_first_line() -> None:
+    words = _line(100, 150, "ỦY BAN NHÂN DÂN") + _line(
+        100, 900, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    )
+    words += _line(150, 200, "TỈNH PHÚ THỌ") + _line(150, 950, "Độc lập - Tự do - Hạnh phúc")
+    words += _line(210, 150, "Số: 31/2025/QĐ-UBND") + _line(
+        210, 900, "Phú Thọ, ngày 01 tháng 7 năm 2025"
+    )
+    words += _line(330, 720, "QUYẾT ĐỊNH")
+    words += _line(380, 10, "CÔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ Quy định chức năng, nhiệm vụ, ‹")
+    words += _line(425, 400, "cơ cấu tổ chức của Sở Công Thương tỉnh Phú Thọ")
+    words += _line(520, 200, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;")
+    got = classify([PageInput(1, "", words, W, H)])
+    assert got.document.subject == (
+        "Quy định chức năng, nhiệm vụ, cơ cấu tổ chức của Sở Công Thương tỉnh Phú Thọ"
+    )
