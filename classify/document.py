@@ -36,6 +36,7 @@ from classify.number_date import (
 from classify.number_date import reason as _why
 from classify.numbers import repair_type_part
 from classify.signer import SignerRead, read_signer, strip_honorifics
+from classify.signer_evidence import decide_name
 from classify.subject import TitleRead, read_title
 from classify.text import fold
 from classify.types import lookup, type_from_abbreviation
@@ -278,13 +279,20 @@ def classify(
     signer = _signature(pages, rows, body)
     conf["signer"] = 0.0
     bodies = str(doc.get("issuer") or "").count("; ") + 1
+    decided = decide_name(signer.name, (readings or {}).get("signer", ()), signatures)
+    if decided is not None and decided.conflict:
+        why.append(_why(ReviewCode.readings_disagree, "signer"))
     if signer.name and bodies > 1:  # a joint document: one name read of several is no signer
         why.append(_why(ReviewCode.low_confidence, "signer", "joint"))
-        signer.name = None
+        signer.name, decided = None, None
+    if decided is not None:
+        signer.name = decided.name
     if signer.name:
         known = hints.signer_for(signer.name) if hints else None
         doc["signer"] = strip_honorifics(known or signer.name)
         conf["signer"] = 0.95 if known else ocr_confidence(signer.name_score, signer.confidence)
+        if decided is not None and not known:
+            conf["signer"] = decided.confidence
     if signer.title:
         doc["signer_title"] = title_case(signer.title)
         conf["signer_title"] = 0.9 if signer.title_sure else 0.5

@@ -180,7 +180,7 @@ def snap_title(text: str) -> str:
 _TITLE_QUOTES = str.maketrans({c: " " for c in "'`‘’“”\"|_~^*"})
 
 
-def _title_line(text: str) -> tuple[str, bool] | None:
+def title_line(text: str) -> tuple[str, bool] | None:
     """The text when it is a line of the signing authority or title (capitals), and whether
     a mark that may have been a prefix (`⁄⁄^90..`, `QÒ.`) stood before it."""
     text, cut = _clean_title(squash(text.translate(_TITLE_QUOTES)).strip(" .,"))
@@ -202,7 +202,7 @@ def read_signer(rows: list[Row], start: int = 0) -> SignerRead:
         for seg in row.segs:
             if seg.side == "left":
                 continue
-            found = _title_line(_right_part(seg.text))
+            found = title_line(_right_part(seg.text))
             if found is not None:
                 cands.append((i, *found))
     if not cands:  # the seal took the titles: look for the name below `Nơi nhận:` alone

@@ -26,6 +26,10 @@ _AFTER_SUBJECT = re.compile(r"^\W{0,2}(uy ban nhan dan|ubnd|chung nhan\b|xac nha
 #: a subject line is never longer than this (centred at 82 % of the text width, 14 pt)
 MAX_SUBJECT_LINE = 75
 MAX_SUBJECT_ROWS = 6
+#: a segment ending left of this share of the text column is no part of a centred subject
+MARGIN_MARK = 0.15
+# marks of a seal or a stamp OCR reads as words of their own (`‹`, `ˆ`): dropped from a subject
+_STRAY = "‹›ˆ˜`´¨|"
 
 
 @dataclass
@@ -125,23 +129,45 @@ def read_title(rows: list[Row], head: Header, hint: str | None = None) -> TitleR
     return out
 
 
+def after_stamp(text: str) -> str | None:
+    """What follows a stamp OCR joined to a subject line (`CÔNG. THÔNG TÍN sa TỦ CHÍNH PHỦ _
+    Quy định chức năng, …`): from the first word in small letters after a capital, when the
+    part before it is the stamp alone and the rest is no stamp; else None."""
+    words = text.split()
+    for i, word in enumerate(words):
+        if i and len(word) >= 2 and word[0].isupper() and word[1:].isalpha() and word[1:].islower():
+            head, rest = " ".join(words[:i]), " ".join(words[i:])
+            if is_stamp(head) and not is_stamp(rest) and len(words) - i >= 3:
+                return rest
+            return None
+    return None
+
+
 def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
     assert out.title_row is not None
     parts: list[str] = []
     confs: list[float | None] = []
-    for row in rows[out.title_row + 1 : out.title_row + 1 + MAX_SUBJECT_ROWS + 2]:
-        text = row.text
+    for k, row in enumerate(rows[out.title_row + 1 : out.title_row + 1 + MAX_SUBJECT_ROWS + 2]):
+        # a mark in the left margin beside a centred subject line is a stamp's, not the line's
+        kept = [s for s in row.segs if s.x1 is None or s.x1 >= MARGIN_MARK]
+        text = " ".join(s.text for s in kept)
         if is_rule(text) or len(text.strip(" -_.~*")) < 2:
             if parts:
                 break
             continue
+        segs = kept
+        if k == 0 and not row.gap and len(segs) == 1 and upper_ratio(text) < 0.6:
+            segs = [Seg(text)]  # right under the title a long subject line may fill the column
         if is_stamp(text):  # the portal's or a receipt stamp over the title
-            if parts:
+            text = after_stamp(text) or ""
+            if not text and parts:
                 break
-            continue
+            if not text:
+                continue
+            segs = [Seg(text)]  # the stamp's words moved the segment's box: its text only
         if parts and row.gap:
             break
-        if any(_is_body_line(s, bool(parts)) for s in row.segs) or _SALUTATION.match(fold(text)):
+        if any(_is_body_line(s, bool(parts)) for s in segs) or _SALUTATION.match(fold(text)):
             break
         if parts and upper_ratio(parts[-1]) < 0.6 and upper_ratio(text) > 0.9:
             break  # the authority line under a subject (`CHỦ TỊCH ỦY BAN NHÂN DÂN …`)
@@ -149,7 +175,7 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
             if upper_ratio(text) > 0.9 and not fold(text).startswith(("chung", "xac")):
                 out.issuer_line = text.strip()
             break  # a certificate's issuer and `Chứng nhận:` under its subject
-        parts.append(text.strip(" _~—-"))
+        parts.append(" ".join(w for w in text.split() if w.strip(_STRAY)).strip(" _~—-"))
         confs.append(_min_conf([s.confidence for s in row.segs]))
         if len(parts) >= MAX_SUBJECT_ROWS:
             break

@@ -13,9 +13,11 @@ from PIL import Image
 from classify import Classification, Correction, Hints, PageInput, WordBox, classify
 from classify.evidence import Reading, unsure_fields
 from classify.locate import locate, variants
+from classify.signblock import name_area
 from ocr import handwritten, parse_hocr
 from ocr.hocr_map import upright_hocr
 from ocr.pdfchars import words_from_chars
+from ocr.reread import reread_area
 from ocr.sniff import PDF
 from ocr.sources import DocumentSource, open_source
 from schemas.record import Signature
@@ -50,7 +52,7 @@ def classify_pages(
     boxed = {1} | set(range(max(1, count - SIGNATURE_PAGES + 1), count + 1))
     inputs = []
     pdf_source = None
-    first_hocr = ""  # page 1's stored hOCR, in the scan's frame: where crops are cut
+    stored: dict[int, str] = {}  # pages' stored hOCR, in the scan's frame: where crops are cut
     with svc.sessions() as session:
         hints = Hints.from_corrections(
             Correction(header=c["header"], fields=c["fields"], read=c["read"])
@@ -63,8 +65,7 @@ def classify_pages(
             width = height = None
             if page.number in boxed and page.has_hocr:
                 raw = svc.objects.get_bytes(hocr_key(document_id, page.number)).decode("utf-8")
-                if page.number == 1:
-                    first_hocr = raw
+                stored[page.number] = raw
                 if page.rotation or page.skew:
                     # stored boxes are in the scan's frame; layout wants the header on top
                     raw = upright_hocr(raw, page.rotation, page.skew)
@@ -86,12 +87,20 @@ def classify_pages(
         options: dict[str, Any] = {"units": units or None, "hints": hints}
         result = classify(inputs, signatures=signatures, **options)
         wanted = unsure_fields(result.field_confidence)
-        if not (wanted and first_hocr and inputs[0].words):
-            return result
-        if pdf_source is None:
-            pdf_source = _open(svc, source, media_type)
-        dpi = svc.settings.ocr_dpi
-        readings = second_readings(pdf_source, pages[0], inputs[0], first_hocr, dpi, wanted)
+        readings: dict[str, list[Reading]] = {}
+        if wanted and 1 in stored and inputs[0].words:
+            pdf_source = pdf_source or _open(svc, source, media_type)
+            dpi = svc.settings.ocr_dpi
+            readings.update(
+                second_readings(pdf_source, pages[0], inputs[0], stored[1], dpi, wanted)
+            )
+        area = signer_area(pages, inputs, stored)
+        if area is not None and "; " not in (result.document.issuer or ""):  # joint: 3 names
+            pdf_source = pdf_source or _open(svc, source, media_type)
+            settings = svc.settings
+            signer = signer_readings(pdf_source, *area, settings.ocr_dpi, settings.ocr_lang)
+            if signer:
+                readings["signer"] = signer
         if not readings:
             return result
         return classify(inputs, signatures=signatures, readings=readings, **options)
@@ -171,3 +180,42 @@ def read_gaps(
             read = handwritten.read_field(crop)
             out.setdefault(name, []).append(Reading(read.text, read.digit_score))
     return out
+
+
+def signer_area(
+    pages: Sequence[PageRow], inputs: Sequence[PageInput], stored: dict[int, str]
+) -> tuple[PageRow, str, tuple[float, float, float, float]] | None:
+    """The scanned page that holds the signature block (from the end; page 1 only when it is
+    the only one: its header has titles too), its stored hOCR, and the name's area."""
+    for page, upright in list(zip(pages, inputs, strict=True))[::-1][:SIGNATURE_PAGES]:
+        if page.number == 1 and len(pages) > 1:
+            break
+        if page.number not in stored or not upright.words:
+            continue
+        box = name_area(upright)
+        if box is not None:
+            return page, stored[page.number], box
+    return None
+
+
+def signer_readings(
+    source: DocumentSource,
+    page: PageRow,
+    stored_hocr: str,
+    box: tuple[float, float, float, float],
+    dpi: int,
+    lang: str,
+) -> list[Reading]:
+    """The signer's name area read again (`ocr.reread`), line by line; nothing when that
+    fails: classification then goes on with the page's own reading."""
+    try:
+        frame = parse_hocr(stored_hocr)
+        image = source.render(page.number, dpi).image
+        lines = reread_area(
+            image, box, frame=(frame.width, frame.height), rotation=page.rotation or 0,
+            skew=page.skew or 0.0, lang=lang, dpi=dpi,
+        )  # fmt: skip
+    except Exception:  # the second look is a help, never a reason to lose the record
+        log.exception("second reading of the signer on page %s failed", page.number)
+        return []
+    return [Reading(line.text, line.confidence) for line in lines]
