@@ -165,16 +165,17 @@ def _subject_after_title(rows: list[Row], out: TitleRead) -> None:
             if not text:
                 continue
             segs = [Seg(text)]  # the stamp's words moved the segment's box: its text only
+        if parts and _AFTER_SUBJECT.match(fold(text)):
+            # a certificate's issuer and `Chứng nhận:` under its subject, often after a gap
+            if upper_ratio(text) > 0.9 and not fold(text).startswith(("chung", "xac")):
+                out.issuer_line = text.strip()
+            break
         if parts and row.gap:
             break
         if any(_is_body_line(s, bool(parts)) for s in segs) or _SALUTATION.match(fold(text)):
             break
         if parts and upper_ratio(parts[-1]) < 0.6 and upper_ratio(text) > 0.9:
             break  # the authority line under a subject (`CHỦ TỊCH ỦY BAN NHÂN DÂN …`)
-        if parts and _AFTER_SUBJECT.match(fold(text)):
-            if upper_ratio(text) > 0.9 and not fold(text).startswith(("chung", "xac")):
-                out.issuer_line = text.strip()
-            break  # a certificate's issuer and `Chứng nhận:` under its subject
         parts.append(" ".join(w for w in text.split() if w.strip(_STRAY)).strip(" _~—-"))
         confs.append(_min_conf([s.confidence for s in row.segs]))
         if len(parts) >= MAX_SUBJECT_ROWS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from classify import PageInput, classify
+from classify import PageInput, WordBox, classify
 from classify.gazetteer import correct_names, joint_issuers, official
 from classify.header import is_stamp
 from classify.signer import name_run, strip_honorifics
@@ -248,6 +248,36 @@ Cơ sở: HỘ KINH DOANH BÁNH TRUNG THU BÀ BÀI
 def test_certificate_names_its_issuer_under_the_title() -> None:
     doc = classify([PageInput(1, _CERTIFICATE_FRAMED)]).document
     assert doc.type == "khac"
+    assert doc.issuer == "Ủy ban nhân dân thành phố Thanh Hóa"
+    assert doc.subject == "CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM"
+
+
+def _centred_boxes(lines: list[tuple[str, float]]) -> list[WordBox]:
+    """Word boxes of centred lines, each at its own top (pt): a gap is a bigger step."""
+    words = []
+    for number, (line, top) in enumerate(lines):
+        width = 6.0 * len(line)
+        x = 300 - width / 2
+        for word in line.split():
+            words.append(WordBox(word, x, top, x + 6.0 * len(word), top + 12, line=number))
+            x += 6.0 * (len(word) + 1)
+    return words
+
+
+def test_a_certificates_issuer_after_a_gap_under_its_subject() -> None:
+    """The framed certificate of a city's people's committee, read from its PDF's words:
+    a gap above the issuer line under the subject (the gap ended the subject before the
+    issuer was looked at)."""
+    lines = [
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 60), ("Độc lập - Tự do - Hạnh phúc", 76),
+        ("GIẤY CHỨNG NHẬN", 130), ("CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM", 148),
+        ("ỦY BAN NHÂN DÂN THÀNH PHỐ THANH HÓA", 200), ("Chứng nhận", 218),
+        ("Cơ sở: HỘ KINH DOANH BÁNH TRUNG THU BÀ BÀI", 260),
+        ("Loại hình sản xuất: Sản xuất bánh nướng, bánh dẻo.", 278),
+    ]  # fmt: skip
+    text = "\n".join(line for line, _ in lines)
+    page = PageInput(1, text, _centred_boxes(lines), 600, 842)
+    doc = classify([page]).document
     assert doc.issuer == "Ủy ban nhân dân thành phố Thanh Hóa"
     assert doc.subject == "CƠ SỞ ĐỦ ĐIỀU KIỆN AN TOÀN THỰC PHẨM"
 
