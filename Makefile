@@ -18,6 +18,7 @@ test: system-test venv-test
 	deploy/test-services.sh
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 ## Faults on the production path (workers killed, Redis flushed and restarted, storage frozen,
@@ -34,6 +35,7 @@ bench: venv-test
 lint: venv-test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 ## Regenerate schemas/record.schema.json from the models.
 schema: venv

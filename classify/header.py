@@ -137,9 +137,9 @@ def _stamp_owners(pieces: list[Piece]) -> set[int]:
 
 
 def _overlaps(a: Seg, b: Seg) -> bool:
-    if None in (a.x0, a.x1, b.x0, b.x1):
+    if a.x0 is None or a.x1 is None or b.x0 is None or b.x1 is None:
         return True
-    return not (a.x1 < b.x0 or b.x1 < a.x0)  # type: ignore[operator]
+    return not (a.x1 < b.x0 or b.x1 < a.x0)
 
 
 def _is_issuer_line(piece: Piece) -> bool:

@@ -239,7 +239,7 @@ def words_from_chars(chars: Iterable[Mapping[str, Any]]) -> list[WordBox]:
         top, bottom = float(ch["top"]), float(ch["bottom"])
         same_line = text and abs(top - box[1]) < 0.5 * (bottom - top) and -1.0 < x0 - box[2] < 1.5
         if text and (not c.strip() or not same_line):
-            words.append(WordBox(nfc(text), *box))
+            words.append(WordBox(nfc(text), box[0], box[1], box[2], box[3]))
             text = ""
         if not c.strip():
             continue
@@ -249,5 +249,5 @@ def words_from_chars(chars: Iterable[Mapping[str, Any]]) -> list[WordBox]:
         else:
             text, box = c, [x0, top, x1, bottom]
     if text:
-        words.append(WordBox(nfc(text), *box))
+        words.append(WordBox(nfc(text), box[0], box[1], box[2], box[3]))
     return words

@@ -139,8 +139,10 @@ def _date(line: list[WordBox], width: float, height: float) -> tuple[Box, Box, B
         day_gap = _pad(start, y0, _after(line[month], m_start), y1, width, height)
         month_gap = None
         if year is not None:
-            m_end = _after(line[month], _MONTH.search(folded[month]).end())  # type: ignore[union-attr]
-            month_gap = _pad(m_end, y0, line[year].x0, y1, width, height)
+            found = _MONTH.search(folded[month])  # it matched to find `month` above
+            if found is not None:
+                m_end = _after(line[month], found.end())
+                month_gap = _pad(m_end, y0, line[year].x0, y1, width, height)
         x0, ly0, x1, ly1 = _line_box(line[i : (year + 2 if year is not None else len(line))])
         date_line = _pad(line[0].x0 if i else x0, ly0, x1, ly1, width, height)
         if day_gap[2] - day_gap[0] <= 0:

@@ -219,7 +219,7 @@ def date_by_evidence(
     if day.value is None or month.value is None:
         doc["issued_on"], conf["issued_on"] = None, 0.0
         why.append(
-            reason(ReviewCode(bad.why if bad else "date_unreadable"), "issued_on",
+            reason(ReviewCode((bad.why if bad else None) or "date_unreadable"), "issued_on",
                  bad.detail if bad else None)
         )  # fmt: skip
         return

@@ -202,9 +202,9 @@ def read_signer(rows: list[Row], start: int = 0) -> SignerRead:
         for seg in row.segs:
             if seg.side == "left":
                 continue
-            found = title_line(_right_part(seg.text))
-            if found is not None:
-                cands.append((i, *found))
+            title = title_line(_right_part(seg.text))
+            if title is not None:
+                cands.append((i, *title))
     if not cands:  # the seal took the titles: look for the name below `Nơi nhận:` alone
         label = next(
             (i for i, r in enumerate(rows) if i >= start and _NOI_NHAN.match(r.fold)), None

@@ -104,9 +104,9 @@ def read_title(rows: list[Row], head: Header, hint: str | None = None) -> TitleR
     vv = _vv_subject(rows, (number_row + 1) if number_row is not None else start, start + 6)
     vv_rows: set[int] = set()
     if vv is not None:
-        out.subject, row, out.subject_rows, out.confidence = vv
+        out.subject, first_row, out.subject_rows, out.confidence = vv
         out.vv = True
-        vv_rows = set(range(row, row + out.subject_rows))
+        vv_rows = set(range(first_row, first_row + out.subject_rows))
     for i in range(start, min(len(rows), start + 10)):
         row = rows[i]
         segs = [s for s in row.segs if mark_of(s.text) is None]

@@ -95,7 +95,7 @@ def _regions(small_chroma: np.ndarray, factor: float) -> list[tuple[int, int, in
     rows, cols = -(-h // _TILE), -(-w // _TILE)
     padded = np.zeros((rows * _TILE, cols * _TILE), dtype=bool)
     padded[:h, :w] = coloured
-    tiles = padded.reshape(rows, _TILE, cols, _TILE).any(axis=(1, 3))
+    tiles = np.asarray(padded.reshape(rows, _TILE, cols, _TILE).any(axis=(1, 3)), dtype=bool)
     # One tile of margin: the faint rim of a stroke may sit in the next tile.
     grown = tiles.copy()
     grown[1:] |= tiles[:-1]
@@ -107,8 +107,11 @@ def _regions(small_chroma: np.ndarray, factor: float) -> list[tuple[int, int, in
     groups: list[list[int]] = []  # [col0, row0, col1, row1] in tiles, end exclusive
     open_groups: list[list[int]] = []
     for row in range(rows):
-        cols_on = np.flatnonzero(np.diff(np.concatenate(([0], grown[row].astype(np.int8), [0]))))
-        still_open = []
+        edges = np.concatenate(
+            (np.zeros(1, np.int8), grown[row].astype(np.int8), np.zeros(1, np.int8))
+        )
+        cols_on = np.flatnonzero(np.diff(edges))
+        still_open: list[list[int]] = []
         for start, stop in zip(cols_on[::2], cols_on[1::2], strict=True):
             touching = [g for g in open_groups if g[0] < stop and start < g[2]]
             if touching:
@@ -140,7 +143,9 @@ def drop_colour_ink(image: Image.Image, dpi: float) -> Dropout:
     step = max(1, round(dpi / _SMALL_DPI))
     # Every step-th pixel, not block averages: it reads a sixteenth of the page (~0.5 ms
     # instead of ~7), and keeps a thin pen stroke's full chroma.
-    small = chroma(image.resize((image.width // step, image.height // step), Image.NEAREST))
+    small = chroma(
+        image.resize((image.width // step, image.height // step), Image.Resampling.NEAREST)
+    )
     boxes = _regions(np.asarray(small), step)
     area = 0
     for box in boxes:

@@ -68,7 +68,9 @@ def quarter_turn(rotation: int, width: float, height: float) -> Affine:
     return turns[rotation % 360]
 
 
-def box_image(m: Affine, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+def box_image(
+    m: Affine, box: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
     """The axis-aligned box around the image of `box`'s four corners."""
     x0, y0, x1, y1 = box
     pts = [apply(m, x, y) for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
@@ -103,7 +105,7 @@ def plan_page(
     (about the centre, the canvas grown so no corner is cut off), then scale by `scale`."""
     width, height = size
     turn = quarter_turn(rotation, width, height)
-    w, h = (height, width) if rotation % 180 else (width, height)
+    w, h = (float(height), float(width)) if rotation % 180 else (float(width), float(height))
     m = turn
     if skew:
         t = math.radians(skew)

@@ -143,7 +143,7 @@ def _clean_catalog(pdf: pikepdf.Pdf, notes: list[str]) -> None:
         del info["/Trapped"]
 
 
-def _clean_object(pdf: pikepdf.Pdf, obj: Dictionary, notes: list[str]) -> None:
+def _clean_object(pdf: pikepdf.Pdf, obj: Dictionary | pikepdf.Stream, notes: list[str]) -> None:
     kind, subtype = str(obj.get("/Type", "")), str(obj.get("/Subtype", ""))
     if "/AA" in obj and kind in ("/Page", "/Annot", ""):
         del obj["/AA"]
@@ -175,7 +175,7 @@ def _clean_object(pdf: pikepdf.Pdf, obj: Dictionary, notes: list[str]) -> None:
         _recompress_lzw(obj, notes)
 
 
-def _clean_annotation(annot: Dictionary, notes: list[str]) -> None:
+def _clean_annotation(annot: Dictionary | pikepdf.Stream, notes: list[str]) -> None:
     if str(annot.get("/Subtype", "")) == "/FileAttachment" and "/FS" in annot:
         del annot["/FS"]  # the attached file goes; the annotation's appearance stays
         notes.append("file attachment annotations lost their files")
@@ -193,7 +193,10 @@ def _unembedded_name(font: Dictionary) -> str | None:
         descendants = font.get("/DescendantFonts")
         if not isinstance(descendants, Array) or not len(descendants):
             return str(font.get("/BaseFont", "?")).lstrip("/")
-        return _unembedded_name(descendants[0])
+        first = descendants[0]
+        if not isinstance(first, Dictionary):
+            return str(font.get("/BaseFont", "?")).lstrip("/")
+        return _unembedded_name(first)
     descriptor = font.get("/FontDescriptor")
     if isinstance(descriptor, Dictionary) and any(
         key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
@@ -212,7 +215,7 @@ def unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
     found: dict[tuple[int, int], str] = {}
     for page in pdf.pages:
         resources = page.obj.get("/Resources")
-        node = page.obj
+        node: pikepdf.Object = page.obj
         while resources is None and "/Parent" in node:  # inherited from the page tree
             node = node.Parent
             resources = node.get("/Resources")
@@ -228,8 +231,10 @@ def unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
             for key in _fonts_shown(page):
                 if key in suspects:
                     found.setdefault(*suspects[key])
-        for xobject in (resources.get("/XObject") or {}).values():
-            form_fonts = xobject.get("/Resources", {}).get("/Font", {})
+        xobjects = resources.get("/XObject")
+        for xobject in xobjects.values() if isinstance(xobjects, Dictionary) else []:
+            form = xobject.get("/Resources") if isinstance(xobject, pikepdf.Stream) else None
+            form_fonts = form.get("/Font") if isinstance(form, Dictionary) else None
             for font in form_fonts.values() if isinstance(form_fonts, Dictionary) else []:
                 if isinstance(font, Dictionary) and (name := _unembedded_name(font)):
                     found.setdefault(font.objgen, name)
@@ -244,8 +249,8 @@ def _fonts_shown(page: pikepdf.Page) -> set[str]:
         operations = pikepdf.parse_content_stream(page, "q Q Tf Tr Tj TJ ' \"")
     except pikepdf.PdfError:
         return shown
-    for operands, operator in operations:
-        op = str(operator)
+    for instruction in operations:
+        operands, op = instruction.operands, str(instruction.operator)
         if op == "q":
             saved.append((font, mode))
         elif op == "Q":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
+from pdfplumber.utils.text import extract_words
 
 from ocr.legacy import decode_each, detect_legacy, font_encoding, is_capitals_font
 
@@ -80,6 +81,6 @@ def words_from_chars(chars: list[Char]) -> list[dict[str, Any]]:
     """Words with their boxes (x0, top, x1, bottom in points, y down) from page characters."""
     return [
         {k: w[k] for k in ("text", "x0", "top", "x1", "bottom")}
-        for w in pdfplumber.utils.extract_words(chars, keep_blank_chars=False, use_text_flow=False)
+        for w in extract_words(chars, keep_blank_chars=False, use_text_flow=False)
         if w["text"].strip()
     ]

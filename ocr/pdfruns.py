@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -23,7 +23,7 @@ class TextObject(Protocol):
     hidden: bool  # drawn invisibly, or under a page image
 
 
-def address(pointer: object) -> int:
+def address(pointer: Any) -> int:
     """The address a ctypes pointer holds (0 for NULL)."""
     return ctypes.cast(pointer, ctypes.c_void_p).value or 0
 

@@ -224,7 +224,7 @@ def _content_pixels(page: Any, width: float, height: float) -> float:
                 continue
             px_w, px_h = image.get_px_size()
             if px_w > 0 and px_h > 0:
-                return max(VECTOR_PAGE_PIXELS, 1.05 * px_w * px_h)
+                return max(float(VECTOR_PAGE_PIXELS), 1.05 * float(px_w) * float(px_h))
     except Exception:  # an odd image object only costs the bound, never the page
         pass
     return float(VECTOR_PAGE_PIXELS)
@@ -242,7 +242,7 @@ def _scan_dpi(page: Any, width: float, height: float, image_kind: int) -> float 
         if px_w <= 0 or px_h <= 0:
             continue
         # the larger sides match whichever way the image is turned on the page
-        return max(px_w, px_h) / (max(box_w, box_h) / 72.0)
+        return float(max(px_w, px_h)) / (float(max(box_w, box_h)) / 72.0)
     return None
 
 

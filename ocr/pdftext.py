@@ -98,7 +98,9 @@ def _transform(rect: Rect, m: Matrix) -> Rect:
 def _walk(page: pdfium.PdfPage) -> Iterator[tuple[int, object, Matrix]]:
     """(type, raw object, matrix to page space) for every object, forms descended."""
 
-    def children(form: object | None, matrix: Matrix, depth: int) -> Iterator:
+    def children(
+        form: object | None, matrix: Matrix, depth: int
+    ) -> Iterator[tuple[int, object, Matrix]]:
         if form is None:
             count, get, parent = (
                 pdfium_c.FPDFPage_CountObjects(page), pdfium_c.FPDFPage_GetObject, page

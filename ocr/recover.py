@@ -257,7 +257,9 @@ def read_regions(
     for line in second.lines:
         centre = (line.bbox[1] + line.bbox[3]) / 2
         index = next((i for i, s in enumerate(slots) if s.top <= centre < s.bottom), None)
-        moved = None if index is None else _home(line, slots[index])
+        if index is None:
+            continue
+        moved = _home(line, slots[index])
         if moved is not None:
             found[index].append(moved)
     return found

@@ -21,6 +21,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import img2pdf
 import pikepdf
@@ -58,7 +59,7 @@ _PAGES_PER_PART = 8
 
 # qpdf writes a document ID, never compresses the XMP metadata stream, and with
 # encryption=False drops any owner-password encryption: all three as PDF/A wants.
-_SAVE_OPTIONS = {
+_SAVE_OPTIONS: dict[str, Any] = {
     "object_stream_mode": pikepdf.ObjectStreamMode.generate,
     "compress_streams": True,
     "encryption": False,
@@ -232,7 +233,7 @@ def _private_fonts(pg: pikepdf.Page) -> pikepdf.Dictionary:
             fonts[key] = value
     own.Font = fonts
     pg.obj.Resources = own
-    return pg.obj.Resources.Font
+    return fonts
 
 
 def _unclosed_saves(pg: pikepdf.Page) -> int:
@@ -243,8 +244,8 @@ def _unclosed_saves(pg: pikepdf.Page) -> int:
     except pikepdf.PdfError:
         return 0
     depth = 0
-    for _, op in ops:
-        depth = depth + 1 if str(op) == "q" else max(depth - 1, 0)
+    for instruction in ops:
+        depth = depth + 1 if str(instruction.operator) == "q" else max(depth - 1, 0)
     return depth
 
 
@@ -301,9 +302,9 @@ def add_text_layer(pdf: pikepdf.Pdf, page_index: int, page: HocrPage) -> None:
 
 
 def _sane_dpi(im: Image.Image) -> tuple[float, float]:
-    dpi = im.info.get("dpi")
+    dpi: Any = im.info.get("dpi")
     try:
-        xdpi, ydpi = (float(v) for v in dpi)  # type: ignore[union-attr]
+        xdpi, ydpi = (float(v) for v in dpi)  # a missing or odd value: TypeError, below
     except (TypeError, ValueError):
         xdpi = ydpi = 0.0
     lo, hi = _DPI_RANGE
@@ -378,7 +379,7 @@ def _frame_pdf_bytes(image_path: Path, im: Image.Image, frame: int, frames: int)
         pdf_bytes = img2pdf.convert(_decoded_fallback(im, transpose=frame == 0), layout_fun=layout)
     if pdf_bytes is None:  # only when img2pdf is given an output stream
         raise RuntimeError("img2pdf returned no PDF")
-    return pdf_bytes
+    return bytes(pdf_bytes)
 
 
 def _frame_count(im: Image.Image) -> int:
@@ -412,7 +413,9 @@ def _save_atomically(pdf: pikepdf.Pdf, out: Path) -> None:
     os.close(fd)
     try:
         # A PDF 2.0 original is written as 1.7: PDF/A-2 headers say 1.x.
-        version = {"force_version": _PDFA_MAX_VERSION} if pdf.pdf_version > "1.7" else {}
+        version: dict[str, Any] = (
+            {"force_version": _PDFA_MAX_VERSION} if pdf.pdf_version > "1.7" else {}
+        )
         pdf.save(tmp_name, **_SAVE_OPTIONS, **version)
         os.replace(tmp_name, out)
     except BaseException:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from fontTools.ttLib import TTFont
@@ -87,7 +88,7 @@ class DigitizingBodySigner:
         signer: Signer,
         body: str,
         timestamper: TimeStamper | None = None,
-        on_close: contextlib.AbstractContextManager | None = None,
+        on_close: contextlib.AbstractContextManager[Any] | None = None,
     ) -> None:
         self._signer, self.body, self._timestamper = signer, body, timestamper
         self._on_close = on_close
@@ -161,10 +162,11 @@ class DigitizingBodySigner:
 class _AtTime(PdfSigner):
     """pyHanko's signer with one signing time for the stamp, /M and the CMS signing time."""
 
-    def __init__(self, *args: object, at: datetime, **kwargs: object) -> None:
+    def __init__(self, *args: Any, at: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._at = at
 
+    # pyHanko's own signature of this method carries no annotations to repeat
     def init_signing_session(self, pdf_out, existing_fields_only=False):  # type: ignore[no-untyped-def]
         session = super().init_signing_session(pdf_out, existing_fields_only)
         session.system_time = self._at
@@ -180,7 +182,13 @@ def _placement(source: Path) -> tuple[tuple[float, float, float, float], str]:
                 raise SigningError(DeliverableErrorCode.document_damaged, f"{source.name}: no page")
             page = pdf.pages[0]
             box = [float(v) for v in page.cropbox]
-            taken = {str(f.get("/T", "")) for f in pdf.Root.get("/AcroForm", {}).get("/Fields", [])}
+            form = pdf.Root.get("/AcroForm")
+            fields_ = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+            taken = {
+                str(f.get("/T", ""))
+                for f in (fields_ if isinstance(fields_, pikepdf.Array) else [])
+                if isinstance(f, pikepdf.Dictionary)
+            }
     except pikepdf.PdfError as exc:
         raise SigningError(DeliverableErrorCode.document_damaged, f"{source.name}: {exc}") from exc
     if problems:
@@ -200,7 +208,9 @@ def _placement(source: Path) -> tuple[tuple[float, float, float, float], str]:
     return (x0, y0, x1, y1), field
 
 
-def _box(page: tuple[float, float, float, float], body: str, when: str) -> tuple[int, ...]:
+def _box(
+    page: tuple[float, float, float, float], body: str, when: str
+) -> tuple[int, int, int, int]:
     """The stamp's rectangle: as wide as its longest line, its top right in the page's."""
     width = max(_text_width(body), _text_width(when)) + 2 * _PAD
     height = 2 * _LEADING + 2 * _PAD
@@ -213,7 +223,7 @@ def _text_width(text: str) -> float:
     font = _font()
     cmap, metrics = font.getBestCmap(), font["hmtx"].metrics
     units = sum(metrics[cmap[ord(c)]][0] if ord(c) in cmap else 500 for c in text)
-    return units * FONT_SIZE / font["head"].unitsPerEm
+    return float(units * FONT_SIZE / font["head"].unitsPerEm)
 
 
 @cache
@@ -236,6 +246,7 @@ def _font() -> TTFont:
 class _ScaledFont(GlyphAccumulatorFactory):
     """pyHanko's font engine, fed the rescaled font instead of a file on disk."""
 
+    # pyHanko's own signature of this method carries no annotations to repeat
     def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:  # type: ignore[no-untyped-def]
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
@@ -251,7 +262,7 @@ def _stamp_style() -> TextStampStyle:
     no_margin = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MAX,
         y_align=layout.AxisAlignment.ALIGN_MID,
-        margins=layout.Margins.uniform(0),
+        margins=layout.Margins(left=0, right=0, top=0, bottom=0),
         inner_content_scaling=layout.InnerScaling.NO_SCALING,
     )
     return TextStampStyle(
@@ -274,7 +285,8 @@ def _producer_as_pyhanko_writes_it(writer: IncrementalPdfFileWriter) -> None:
     info = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
     if info is None:
         return
-    target = info.get_object() if isinstance(info, generic.IndirectObject) else info
+    # pyHanko's generic objects carry no annotations
+    target = info.get_object() if isinstance(info, generic.IndirectObject) else info  # type: ignore[no-untyped-call]
     target["/Producer"] = generic.TextStringObject(VENDOR)
     if isinstance(info, generic.IndirectObject):
         writer.mark_update(info)

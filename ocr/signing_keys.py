@@ -41,8 +41,8 @@ def load_signer(settings: Settings) -> DigitizingBodySigner | None:
     )
     if settings.sign_pkcs12 is not None:
         password = settings.sign_password.get_secret_value() if settings.sign_password else None
-        signer = _pkcs12_signer(settings.sign_pkcs12, password)
-        return DigitizingBodySigner(signer, _body(settings, signer.signing_cert), timestamper)
+        simple = _pkcs12_signer(settings.sign_pkcs12, password)
+        return DigitizingBodySigner(simple, _body(settings, simple.signing_cert), timestamper)
     if settings.sign_pkcs11_module is not None:
         from ocr.signing_token import open_token_signer  # python-pkcs11 loads only for tokens
 
@@ -82,13 +82,16 @@ def _pkcs12_signer(path: Path, password: str | None) -> SimpleSigner:
             DeliverableErrorCode.signing_key_unreadable,
             f"{path}: holds no private key and certificate",
         )
-    return SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=secret)
+    signer: SimpleSigner = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=secret)
+    return signer
 
 
 def _is_pkcs12(data: bytes) -> bool:
     try:
         pfx = asn1_pkcs12.Pfx.load(data, strict=True)
-        return pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native == "data"
+        return bool(
+            pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native == "data"
+        )
     except (ValueError, TypeError, KeyError):
         return False
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 
 import pkcs11
+from pkcs11 import PKCS11Error
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.general import SigningError as HankoSigningError
-from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer, open_pkcs11_session
+from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
 from ocr.signing import SigningError
 from schemas.deliverable_errors import DeliverableErrorCode
 from schemas.settings import Settings
 
 
-def open_token_signer(settings: Settings) -> tuple[PKCS11Signer, contextlib.closing]:
+def open_token_signer(
+    settings: Settings,
+) -> tuple[PKCS11Signer, contextlib.closing[pkcs11.Session]]:
     """A signer on the configured token with its key and certificate found, and the session
     to close when done. Every failure (library, token, PIN, key, certificate) is a
     `signing_token_unavailable` SigningError that says which."""

@@ -258,8 +258,8 @@ def to_8bit(img: Image.Image) -> Image.Image:
 def _grey_range(img: Image.Image) -> tuple[float, float]:
     """The range a 32-bit ("I") or float ("F") grey image's values are meant in: 8-bit,
     16-bit, 0–1 (floats), or else the values' own minimum and maximum."""
-    extrema = img.getextrema()
-    low, high = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
+    extrema: Any = img.getextrema()  # (min, max) for a one-band image
+    low, high = float(extrema[0]), float(extrema[1])
     if low >= 0.0 and img.mode == "F" and high <= 1.0:
         return 0.0, 1.0
     if low >= 0.0 and high <= 255.0:
