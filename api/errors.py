@@ -20,8 +20,10 @@ async def _http_exception(request: Request, exc: StarletteHTTPException) -> JSON
             status_code=422,
             headers=exc.headers,
         )
+    # FastAPI's handler is declared to return a Response; it makes a JSONResponse
     return await http_exception_handler(request, exc)  # type: ignore[return-value]
 
 
 def install_error_handlers(application: FastAPI) -> None:
+    # Starlette types handlers for any exception; this one takes its own kind only
     application.add_exception_handler(StarletteHTTPException, _http_exception)  # type: ignore[arg-type]

@@ -255,6 +255,7 @@ class _Fixed:
 
 def render(svc_settings: Settings, session: Session) -> bytes:
     per_scrape = CollectorRegistry(auto_describe=False)
+    # a collector is anything with collect(); prometheus_client asks for its own base class
     per_scrape.register(_Fixed(snapshot(session, svc_settings)))  # type: ignore[arg-type]
     return generate_latest(per_scrape) + generate_latest(REGISTRY)
 

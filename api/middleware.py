@@ -41,6 +41,7 @@ class TrustedProxies:
         reader = self._by_setting.get(trusted)
         if reader is None:
             reader = self._by_setting[trusted] = ProxyHeadersMiddleware(self.app, trusted)
+        # uvicorn types the ASGI callables with its own TypedDicts; these are the same
         await reader(scope, receive, send)  # type: ignore[arg-type]
 
 

@@ -307,6 +307,7 @@ async def receive_upload(
     """
     boundary = multipart_boundary(request.headers.get("content-type"))
     receiver = _Receiver(folder, max_files=max_files, max_file_size=max_file_size)
+    # python-multipart declares each callback's exact signature in a TypedDict of its own
     parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
 
     def feed(data: bytes) -> None:
@@ -585,6 +586,7 @@ def _unpack_member(
         with zf.open(info) as member:
             counted = _Counted(member, limit)
             size = info.file_size  # what the entry declares; reading stops past it
+            # a reader with read() is all ingest_file uses of a stream
             return _ingest(ctx, counted, name, size), counted.count  # type: ignore[arg-type]
     except _Overflow:
         return _reject(ctx, name, ErrorCode.archive_too_large), limit + 1

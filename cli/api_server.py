@@ -96,6 +96,7 @@ class HandedServer(uvicorn.Server):
 
     def _protocol(self) -> asyncio.Protocol:
         """A connection's protocol, made as uvicorn makes it for the connections it accepts."""
+        # uvicorn's protocol classes take these keywords; its type says only "a class"
         return self.config.http_protocol_class(  # type: ignore[call-arg]
             config=self.config, server_state=self.server_state, app_state=self.lifespan.state
         )

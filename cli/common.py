@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from cli.inputs import InputFile
+    from worker.services import Services
+
 EXIT_USAGE = 2
 
 
-def ready_services():  # type: ignore[no-untyped-def]
+def ready_services() -> Services:
     """This process's services, on a database brought to the newest schema."""
     from store.migrate import prepare_database
     from worker.services import services
@@ -26,7 +31,7 @@ def cli_actor() -> str:
     return f"cli:{os.environ.get('USER', 'local')}"
 
 
-def inputs_or_exit(paths: list[Path], console: Console, nothing: str) -> list:  # type: ignore[type-arg]
+def inputs_or_exit(paths: list[Path], console: Console, nothing: str) -> list[InputFile]:
     """The files below `paths`; exit 2 with a message when a path is missing or none is found."""
     from cli.inputs import MissingInput, collect_inputs
 

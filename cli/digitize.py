@@ -394,7 +394,7 @@ class _PoolRunner:
         self.pages_done += pages
         self.files_done += files
         self.progress.update(
-            self.bar,  # type: ignore[arg-type]
+            self.bar,  # type: ignore[arg-type]  # set before any file is counted
             pages=self.pages_done,
             pages_total=self.pages_total,
             files=self.files_done,

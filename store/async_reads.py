@@ -121,7 +121,7 @@ class AsyncReads:
                     rows = await (await conn.execute(sql, params, prepare=prepare)).fetchall()
                 read = steps.send(rows)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value  # type: ignore[no-any-return]  # the step's own result type
         finally:
             if conn is not None:  # kept when still usable (the steps may have failed, not it)
                 self._give_back(conn)

@@ -101,6 +101,7 @@ def _local_day(session: Session) -> ColumnElement[date]:
     """The Vietnamese calendar day of documents.digitized_at, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("Asia/Ho_Chi_Minh", DocumentRow.digitized_at), Date)
+    # SQLite's date() is text: compared and grouped as a date column is, read back by _as_date
     return cast(func.date(DocumentRow.digitized_at, "+7 hours"), String)  # type: ignore[return-value]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.i18n import DEFAULT_LANG, LANGS, Messages, pick_lang
 from schemas.plan import MEASURE_LABELS, PACE_LABELS, Progress, UnitProgress
@@ -213,7 +214,7 @@ def report_xlsx(progress: Progress, lang: str = DEFAULT_LANG) -> bytes:
     return out.getvalue()
 
 
-def _header(sheet, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _header(sheet: Worksheet, names: list[str]) -> None:
     sheet.append(names)
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True, color="FFFFFF")
@@ -221,6 +222,6 @@ def _header(sheet, names: list[str]) -> None:  # type: ignore[no-untyped-def]
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
-def _widths(sheet, widths: list[int]) -> None:  # type: ignore[no-untyped-def]
+def _widths(sheet: Worksheet, widths: list[int]) -> None:
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width

@@ -375,7 +375,7 @@ def build_entry(fields: Sequence[str], pages: Iterable[str]) -> IndexEntry:
     entry.exact = list(dict.fromkeys(exact))
     counts = Counter(entry.stream)
     counts.pop(None, None)
-    size = 2 * len(entry.stream) + sum(len(w.encode()) + 6 for w in counts)  # type: ignore[union-attr]
+    size = 2 * len(entry.stream) + sum(len(w.encode()) + 6 for w in counts if w is not None)
     size += sum(len(e.encode()) + 6 for e in entry.exact)
     if max(counts.values(), default=0) <= MAX_POSITIONS_PER_LEXEME and size <= MAX_ENTRY_BYTES:
         return entry

@@ -68,4 +68,4 @@ def run_steps(conn: Connection, steps: Steps[T], settings: Mapping[str, str] | N
         while True:
             read = steps.send(conn.execute(read.stmt, read.values).all())
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value  # type: ignore[no-any-return]  # the step's own result type

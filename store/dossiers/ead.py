@@ -252,7 +252,9 @@ def _coded(schema: etree._Element, name: str, codes: dict[str, str]) -> None:
     etree.SubElement(extension, xs + "attribute", name="label", type="xs:string")
 
 
-def _element(parent: etree._Element, name: str, kind: str, length: int | None, repeats: bool):  # type: ignore[no-untyped-def]
+def _element(
+    parent: etree._Element, name: str, kind: str, length: int | None, repeats: bool
+) -> etree._Element:
     xs = f"{{{_XS}}}"
     element = etree.SubElement(parent, xs + "element", name=name)
     if repeats:

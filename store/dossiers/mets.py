@@ -92,7 +92,9 @@ def _root(header: MetsHeader, object_id: str) -> etree._Element:
     return root
 
 
-def _md_ref(parent: etree._Element, tag: str, item_id: str, file: PackedFile, mdtype: str):  # type: ignore[no-untyped-def]
+def _md_ref(
+    parent: etree._Element, tag: str, item_id: str, file: PackedFile, mdtype: str
+) -> etree._Element:
     section = etree.SubElement(parent, _q("mets", tag), ID=item_id, CREATED=_time(file.created))
     section.set("STATUS", "CURRENT")
     ref = etree.SubElement(section, _q("mets", "mdRef"), LOCTYPE="URL")

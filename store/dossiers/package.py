@@ -150,6 +150,7 @@ def _pdf(
         scan.feed(chunk)
 
     try:
+        # a reader with read() is all add_stream uses of a file
         yield from archive.add_stream(path, source, chunk_size, seen)  # type: ignore[arg-type]
     except OSError as exc:
         raise PackageError(Code.document_unreadable, f"{_who(ordinal)}: {exc}", ordinal) from exc
@@ -207,6 +208,7 @@ def write_package(
     size = 0
     try:
         with os.fdopen(fd, "wb") as target:
+            # options are package_stream's own keywords, passed through
             for chunk in package_stream(package, kind, open_pdf, **options):  # type: ignore[arg-type]
                 target.write(chunk)
                 size += len(chunk)
@@ -228,6 +230,7 @@ def check_documents(package: DossierPackageInput, open_pdf: OpenPdf) -> None:
             who, ordinal = _who(document.ordinal), document.ordinal
             copy = Path(folder) / "document.pdf"
             with _opened(open_pdf, document) as source, open(copy, "wb") as out:
+                # an opened document is a binary reader, whatever its declared type
                 while chunk := source.read(CHUNK):  # type: ignore[attr-defined]
                     out.write(chunk)
             try:

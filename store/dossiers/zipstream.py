@@ -38,7 +38,8 @@ class ZipStream:
 
     def __init__(self, folder: str, when: datetime) -> None:
         self._pending = _Pending()
-        self._zip = zipfile.ZipFile(self._pending, "w")  # type: ignore[arg-type]
+        # a write-only sink with tell(): what zipfile needs of a stream it writes
+        self._zip = zipfile.ZipFile(self._pending, "w")  # type: ignore[call-overload]
         self._folder = folder.strip("/")
         self._when = when.timetuple()[:6]
 
