@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from cli.common import cli_actor, ready_services
+from cli.exit_codes import ExitCode
 from schemas.auth import Role, Scope
 
 user_app = typer.Typer(help="People who log in to the web interface.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for other services.", no_args_is_help=True)
 
-EXIT_USAGE = 2
 PASSWORD_ENV = "SOHOA_NEW_PASSWORD"
 
 
@@ -57,7 +57,7 @@ def user_create(
             )
     except AuthError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(f"user {username} created ({role.value})")
 
 
@@ -74,7 +74,7 @@ def user_password(username: str) -> None:
             set_password(session, username, password, actor=cli_actor())
     except AuthError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(f"password of {username} changed")
 
 
@@ -126,7 +126,7 @@ def token_create(
                 summary += f" (units: {', '.join(row.units)})"
     except AuthError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(summary, err=True)
     typer.echo(plaintext)
 
@@ -154,5 +154,5 @@ def token_revoke(token_id: int) -> None:
     with unit_of_work(svc.sessions) as session:
         if not revoke_token(session, token_id, actor=cli_actor()):
             typer.echo(f"no active token {token_id}", err=True)
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(ExitCode.usage)
     typer.echo(f"token {token_id} revoked")

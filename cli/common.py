@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
+
 if TYPE_CHECKING:
     from cli.inputs import InputFile
     from worker.services import Services
-
-EXIT_USAGE = 2
 
 
 def ready_services() -> Services:
@@ -39,8 +39,8 @@ def inputs_or_exit(paths: list[Path], console: Console, nothing: str) -> list[In
         inputs = collect_inputs(paths)
     except MissingInput as exc:
         console.print(f"[red]Không tìm thấy / not found:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     if not inputs:
         console.print(f"[red]{nothing}[/red]")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.usage)
     return inputs

@@ -16,6 +16,7 @@ from rich.console import Console
 from cli.accounts import token_app, user_app
 from cli.common import inputs_or_exit, ready_services
 from cli.cpus import usable_cpus
+from cli.exit_codes import ExitCode
 from cli.progress import plan_app
 from cli.progress import report as report_command
 from cli.upload import upload
@@ -36,9 +37,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(plan_app, name="plan")
 app.command("report")(report_command)
-
-EXIT_SOME_FAILED = 3
-EXIT_USAGE = 2
 
 
 @app.command()
@@ -71,7 +69,7 @@ def digitize(
         with unit_of_work(svc.sessions) as session:
             if not unit_exists(session, unit):
                 console.print(f"[red]Đơn vị không tồn tại / unknown unit:[/red] {unit}")
-                raise typer.Exit(EXIT_USAGE)
+                raise typer.Exit(ExitCode.usage)
     summary = run(
         svc,
         inputs,
@@ -85,7 +83,7 @@ def digitize(
         write_outputs(out, summary)
         console.print(f"Bản ghi JSON: {out}")
     if summary.failed:
-        raise typer.Exit(EXIT_SOME_FAILED)
+        raise typer.Exit(ExitCode.some_failed)
 
 
 app.command()(upload)
@@ -209,7 +207,7 @@ def units_load(
             count = load_units(session, units)
     except (OSError, ValueError, KeyError) as exc:
         typer.echo(f"cannot load units: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(f"{count} units loaded")
 
 
@@ -236,7 +234,7 @@ def records_show(record_id: str) -> None:
         record = load_record(session, record_id)
     if record is None:
         typer.echo(f"no record {record_id}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.usage)
     typer.echo(record.model_dump_json(indent=2))
 
 
@@ -272,10 +270,10 @@ def records_correct(
             version = doc.version
     except KeyError:
         typer.echo(f"no record {record_id}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     except ValidationError as exc:
         typer.echo(f"invalid value: {exc.errors()[0]['msg']}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     from worker.pipeline import refresh_record_json
 
     refresh_record_json(svc, record_id)

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from cli.common import cli_actor, ready_services
+from cli.exit_codes import ExitCode
 
 plan_app = typer.Typer(
     help="The digitization plan and the units' inventories.", no_args_is_help=True
 )
-
-EXIT_USAGE = 2
 
 
 @plan_app.command("load")
@@ -30,7 +29,7 @@ def plan_load(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
             load_plan(session, plan, actor=cli_actor())
     except (PlanError, UnicodeDecodeError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(
         f"plan {plan.number}: {len(plan.indicators)} indicators, "
         f"inventory of {len(plan.inventory)} units"
@@ -57,7 +56,7 @@ def plan_inventory(
             set_inventory(session, entry, actor=cli_actor())
     except PlanError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     typer.echo(f"inventory of {unit} set")
 
 
@@ -95,7 +94,7 @@ def report(
 
     if lang not in LANGS:
         typer.echo(f"error: --lang must be one of {', '.join(LANGS)}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.usage)
 
     day = _parse_day(as_of) if as_of else None
     svc = ready_services()

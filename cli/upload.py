@@ -33,11 +33,8 @@ from tenacity import (
 )
 
 from cli.common import inputs_or_exit
+from cli.exit_codes import ExitCode
 from cli.inputs import InputFile
-
-EXIT_USAGE = 2
-EXIT_SOME_FAILED = 3
-EXIT_UNREACHABLE = 1
 
 CHUNK_FILES = 50
 CHUNK_MB = 200
@@ -393,7 +390,7 @@ def upload(
     console = Console(stderr=True)
     if not token:
         console.print("[red]Thiếu token / no token:[/red] --token or SOHOA_TOKEN")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.usage)
     inputs = inputs_or_exit(paths, console, "Không có tệp nào để gửi / no files to upload")
     fields = {k: v for k, v in (("unit", unit), ("dossier", dossier), ("label", label)) if v}
     try:
@@ -413,10 +410,10 @@ def upload(
         service.close()
     except UsageError as exc:
         console.print(f"[red]Lỗi / error:[/red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.usage) from None
     except Unreachable as exc:
         console.print(f"[red]Không kết nối được / unreachable:[/red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_UNREACHABLE) from None
+        raise typer.Exit(ExitCode.unreachable) from None
     print_problems(console, outcome)
     if wait:
         failed = any(
@@ -425,4 +422,4 @@ def upload(
     else:
         failed = bool(outcome.problems())
     if failed:
-        raise typer.Exit(EXIT_SOME_FAILED)
+        raise typer.Exit(ExitCode.some_failed)
