@@ -14,6 +14,7 @@ from api import (
     routes_admin,
     routes_auth,
     routes_batches,
+    routes_dossiers,
     routes_health,
     routes_meta,
     routes_pages,
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
     application.include_router(routes_batches.router)
     application.include_router(routes_meta.router)
     application.include_router(routes_progress.router)
+    application.include_router(routes_dossiers.router)
     application.include_router(metrics.router)
     application.add_middleware(metrics.MetricsMiddleware)
     application.include_router(routes_webhooks.router)

@@ -16,6 +16,7 @@ from rich.console import Console
 from cli.accounts import token_app, user_app
 from cli.common import inputs_or_exit, ready_services
 from cli.cpus import usable_cpus
+from cli.dossiers import dossiers_app
 from cli.exit_codes import ExitCode
 from cli.progress import plan_app
 from cli.progress import report as report_command
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
 units_app = typer.Typer(help="Units (fonds) whose records are digitized.", no_args_is_help=True)
+app.add_typer(dossiers_app, name="dossiers")
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 records_app = typer.Typer(help="Digitized records.", no_args_is_help=True)

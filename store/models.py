@@ -87,7 +87,7 @@ class DocumentRow(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
-    dossier: Mapped[str | None] = mapped_column(String(100))
+    dossier: Mapped[str | None] = mapped_column(String(100), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     media_type: Mapped[str | None] = mapped_column(String(100))
@@ -291,6 +291,24 @@ class WebhookDeliveryRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DossierRow(Base):
+    """A hồ sơ of the archive's catalogue (mục lục): its TT 05/2025 fields as given, under
+    its code. Its documents are the records whose `dossier` is this code; totals, pages and
+    dates follow from them."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_code: Mapped[str] = mapped_column(String(100), unique=True)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    #: the whole schemas.dossier.Dossier, as JSON
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class PlanRow(Base):

@@ -1,6 +1,9 @@
-"""Dossiers (hồ sơ) and what the archive hands over of them: Circular 05/2025/TT-BNV packages.
+"""Dossiers (hồ sơ), one domain: the archive's catalogue of them and what it hands over.
 
-Pure functions of plain input models (schemas.dossier): nothing here reads the database.
+- `catalog`: reading a mục lục (XLSX, CSV) into dossier models, row by row;
+- `registry`: the catalogue in the database, and what each dossier's documents say;
+- the packages of Circular 05/2025/TT-BNV (`package`, `ead`, `mets`, `premis`, `dip`): pure
+  functions of plain input models (schemas.dossier) that never read the database.
 """
 
 from store.dossiers.dip import OpenPdf, bookmark

@@ -79,6 +79,9 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/records/{record_id}/pages/{n}/words"): ("records:read", "record"),
     ("POST", "/api/v1/records/{record_id}/retry"): ("records:write", "record"),
     ("POST", "/api/v1/records/{record_id}/accept"): ("records:write", "record"),
+    ("GET", "/api/v1/dossiers"): ("records:read",),
+    ("GET", "/api/v1/dossiers/{file_code}"): ("records:read",),
+    ("POST", "/api/v1/dossiers/catalog"): ("records:write", "unit"),
 }
 
 
@@ -217,11 +220,15 @@ def _request(
         "token_id": "999999",
         "webhook_id": "999999",
         "delivery_id": "999999",
+        "file_code": "H49.1",
     }
     url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
     kwargs: dict[str, object] = {}
     if (method, path) == ("POST", "/api/v1/batches"):
         kwargs = {"files": [("files", ("x.pdf", b"%PDF-1.4 x", "application/pdf"))],
+                  "data": {"unit": OWN}}  # fmt: skip
+    elif (method, path) == ("POST", "/api/v1/dossiers/catalog"):
+        kwargs = {"files": [("file", ("m.csv", b"fileCode,title\nH49.9,x\n", "text/csv"))],
                   "data": {"unit": OWN}}  # fmt: skip
     elif method == "PATCH" and "records" in path:
         kwargs = {"json": {"place": "Hà Nội"}}

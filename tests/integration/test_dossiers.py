@@ -1,0 +1,125 @@
+"""The catalogue of dossiers: `sohoa dossiers load` and the API's upload of a mục lục, a
+re-import that updates, a ward limited to its own dossiers, totals from the documents."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+import worker.services
+from api.app import app
+from store import unit_of_work
+from store.models import DocumentRow, DossierRow
+from tests.conftest import bearer
+from tests.integration.test_cli import REPO
+from tests.unit.test_dossier_catalog import HEADER_VI, _xlsx
+from worker.services import Services
+
+WARD = "phuong-co-nhue-1"
+OTHER = "phuong-xuan-dinh"
+
+
+def _row(code: str, title: str, paper: int = 3) -> list[object]:
+    return [1, title, code, "Vĩnh viễn", "Công khai", None, None, paper, "Tốt", f"P.{code}", None]
+
+
+def _catalog(*rows: list[object]) -> bytes:
+    return _xlsx([HEADER_VI, *rows])
+
+
+@pytest.fixture
+def api(svc: Services) -> Iterator[TestClient]:
+    worker.services._current = svc
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        worker.services._current = None
+
+
+def _post(client: TestClient, data: bytes, headers: dict[str, str], **form: str):  # type: ignore[no-untyped-def]  # httpx's Response
+    files = {"file": ("muc-luc.xlsx", data, "application/octet-stream")}
+    return client.post("/api/v1/dossiers/catalog", files=files, data=form, headers=headers)
+
+
+def test_a_ward_loads_its_catalogue_and_a_reimport_updates(api: TestClient, svc: Services) -> None:
+    ward = bearer(svc, "records:read", "records:write", units=[WARD])
+    first = _catalog(_row("H49.1", "Hồ sơ cấp phép"), _row("H49.2", "Hồ sơ cử tri"),
+                     _row("H49.3", ""))  # fmt: skip
+    loaded = _post(api, first, ward)
+    assert loaded.status_code == 200, loaded.text
+    body = loaded.json()
+    assert body["created"] == ["H49.1", "H49.2"] and body["updated"] == []
+    assert [(p["line"], p["file_code"]) for p in body["problems"]] == [(4, "H49.3")]
+    # the same file again with one title corrected: updated in place, nothing doubled
+    again = _post(
+        api, _catalog(_row("H49.1", "Hồ sơ cấp phép xây dựng"), _row("H49.2", "Hồ sơ cử tri")), ward
+    )
+    assert again.json()["updated"] == ["H49.1"] and again.json()["unchanged"] == ["H49.2"]
+    with unit_of_work(svc.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(DossierRow)) == 2
+    # its documents give the totals and the dates
+    with unit_of_work(svc.sessions) as session:
+        for day, pages, status in (
+            (date(2023, 5, 2), 3, "digitized"),
+            (date(2023, 1, 9), 2, "needs_review"),
+            (None, None, "queued"),
+        ):
+            session.add(DocumentRow(
+                id=uuid.uuid4().hex[:26], unit_code=WARD, dossier="H49.1", filename="a.pdf",
+                sha256=uuid.uuid4().hex * 2, size=1, status=status, page_count=pages,
+                issued_on=day,
+            ))  # fmt: skip
+    one = api.get("/api/v1/dossiers/H49.1", headers=ward).json()
+    assert one["title"] == "Hồ sơ cấp phép xây dựng" and one["unit"] == WARD
+    assert (one["documents"], one["digitized"], one["pages"]) == (3, 2, 5)
+    assert (one["start_date"], one["end_date"]) == ("2023-01-09", "2023-05-02")
+    assert one["fields"]["maintenance"] == "01"
+    listed = api.get("/api/v1/dossiers", headers=ward).json()
+    assert [d["file_code"] for d in listed["items"]] == ["H49.1", "H49.2"]
+    # another ward sees none of them and may not load into this one
+    other = bearer(svc, "records:read", "records:write", units=[OTHER])
+    assert api.get("/api/v1/dossiers", headers=other).json()["items"] == []
+    assert api.get("/api/v1/dossiers/H49.1", headers=other).status_code == 404
+    assert _post(api, first, other, unit=WARD).status_code == 403
+    # a code of this ward's catalogue is not taken over by another unit's import
+    taken = _post(api, _catalog(_row("H49.2", "Hồ sơ khác")), other).json()
+    assert taken["problems"][0]["reason"] == f"the dossier belongs to unit {WARD}"
+
+
+def test_a_file_that_is_no_catalogue_is_refused(api: TestClient, svc: Services) -> None:
+    headers = bearer(svc)
+    assert _post(api, b"%PDF-1.7 not a catalogue", headers, unit=WARD).status_code == 422
+    assert _post(api, _catalog(), headers, unit="no-such-unit").status_code == 422
+
+
+def test_the_command_line_loads_and_reports_bad_rows(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    path = tmp_path / "muc-luc.xlsx"
+    path.write_bytes(_catalog(_row("H49.1", "Hồ sơ một"), _row("H49.2", "")))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "dossiers", *args], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    env["PYTHONPATH"] = str(REPO)
+    loaded = run("load", str(path), "--unit", WARD)
+    assert loaded.returncode == 3, loaded.stderr
+    assert "muc-luc.xlsx:3 (H49.2)" in loaded.stderr and "1 new" in loaded.stdout
+    path.write_bytes(_catalog(_row("H49.1", "Hồ sơ một")))
+    assert run("load", str(path), "--unit", WARD).returncode == 0
+    listed = run("list", "--unit", WARD)
+    assert listed.returncode == 0 and listed.stdout.startswith("H49.1\t0\t0\t0\tHồ sơ một")
+    path.write_text("no,catalogue\n1,2\n")
+    assert run("load", str(path)).returncode == 2
