@@ -237,3 +237,29 @@ def test_api_processes_stop_when_the_server_process_is_killed(tmp_path: Path) ->
             os.killpg(proc.pid, signal.SIGKILL)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_one_api_process_serves_in_the_server_process_and_stops_with_its_worker(
+    tmp_path: Path,
+) -> None:
+    """With one API process there is no supervisor; SIGTERM still stops the worker too."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--api-processes", "1",
+         "--concurrency", "1"],
+        cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        children = _children(proc.pid)
+        assert len(children) == 1  # the worker; the API is served by the server process
+        assert "celery" in Path(f"/proc/{children[0]}/cmdline").read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert not Path(f"/proc/{children[0]}").exists()  # stopped and reaped by serve
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
