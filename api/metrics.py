@@ -19,8 +19,15 @@ Protected like any other route: Prometheus scrapes with a service token that has
   counts from its first upload) over documents published in the last hour.
 * `sohoa_http_request_duration_seconds{method,route,status}` - request durations measured
   by :class:`MetricsMiddleware`, until the last byte of the answer is handed to the server;
-  `route` is the route template (`/api/v1/records/{record_id}`), `unmatched` otherwise. These
-  are per process: with several API processes each is scraped on its own.
+  `route` is the route template (`/api/v1/records/{record_id}`), `unmatched` otherwise.
+* `process_*` - the CPU, memory and open files of the API process, with one API process only.
+
+With several API processes (`sohoa serve --api-processes N`) a scrape is answered by whichever
+process accepts it, so the request durations are kept in prometheus_client's multiprocess mode:
+every process writes its own to files in `PROMETHEUS_MULTIPROC_DIR` (made and removed by
+`sohoa serve`), and a scrape sums the files of all processes, those that died included (a
+count never goes back). The `process_*` figures of one process would say nothing of the
+others, and are left out then, as prometheus_client does.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,7 +63,8 @@ from store import unit_of_work
 from store.models import DocumentRow, utcnow
 from worker.app import broker_folder, light_queue, ocr_queue
 
-#: the request histogram and the process metrics; the database figures are read per scrape
+#: the request histogram and the process metrics of this process; the database figures are
+#: read per scrape
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 REQUEST_SECONDS = Histogram(
@@ -257,7 +266,18 @@ def render(svc_settings: Settings, session: Session) -> bytes:
     per_scrape = CollectorRegistry(auto_describe=False)
     # a collector is anything with collect(); prometheus_client asks for its own base class
     per_scrape.register(_Fixed(snapshot(session, svc_settings)))  # type: ignore[arg-type]
-    return generate_latest(per_scrape) + generate_latest(REGISTRY)
+    return generate_latest(per_scrape) + _of_the_processes()
+
+
+def _of_the_processes() -> bytes:
+    """The request durations of this process or, in multiprocess mode, summed over every API
+    process."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return generate_latest(REGISTRY)
+    summed = CollectorRegistry(auto_describe=False)
+    MultiProcessCollector(summed, path=folder)
+    return generate_latest(summed)
 
 
 # --- the route -----------------------------------------------------------------------------

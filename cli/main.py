@@ -144,8 +144,8 @@ def serve(
     api_processes: Annotated[
         int,
         typer.Option(
-            help="API processes, handed connections in turn; default: the CPUs this process "
-            "may use (affinity and cgroup quota)"
+            help="API processes, uvicorn's workers on one shared socket; default: the CPUs "
+            "this process may use (affinity and cgroup quota)"
         ),
     ] = 0,
     access_log: Annotated[
@@ -166,7 +166,7 @@ def serve(
     ] = True,
 ) -> None:
     """Run the service on this machine: the API and a worker (with the reconciler)."""
-    from cli.api_server import serve_api
+    from cli.serving import serve_api
 
     if migrate:
         ready_services()

@@ -4,7 +4,10 @@ broker, storage) and Prometheus metrics, on both databases."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +28,9 @@ from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
 from worker.app import configure
 from worker.services import Services
+
+#: the code under test, whatever is installed
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _closed_port() -> int:
@@ -210,6 +216,56 @@ def test_metrics(services: Services, anonymous: TestClient, tmp_path: Path) -> N
     routes = {s.labels.get("route") for s in requests}
     assert "unmatched" in routes and "/api/v1/records/{record_id}" in routes
     assert not any("no/such/path" in (r or "") for r in routes)
+
+
+_OBSERVE = """
+import asyncio, sys
+from api.metrics import MetricsMiddleware
+
+async def answer(scope, receive, send):
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+async def ignore(message):
+    pass
+
+for _ in range(int(sys.argv[1])):
+    asyncio.run(MetricsMiddleware(answer)({"type": "http", "method": "GET"}, None, ignore))
+"""
+
+
+def test_a_scrape_sums_the_requests_of_every_api_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several API processes (prometheus_client's multiprocess mode), whichever process
+    answers the scrape reports the requests of all of them."""
+    from api import metrics
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder), "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", _OBSERVE, str(n)], env=env) for n in (3, 4)
+    ]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0]
+
+    def requests(text: str) -> float:
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        assert ("process_cpu_seconds" in families) is ("PROMETHEUS_MULTIPROC_DIR" not in os.environ)
+        samples = families["sohoa_http_request_duration_seconds"].samples
+        return _value(
+            samples,
+            "sohoa_http_request_duration_seconds_count",
+            method="GET",
+            route="unmatched",
+            status="204",
+        )
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    assert requests(metrics._of_the_processes().decode()) == 7
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")  # one process: its own, and its CPU, memory
+    metrics.REQUEST_SECONDS.labels("GET", "unmatched", "204").observe(0.001)
+    assert requests(metrics._of_the_processes().decode()) >= 1
 
 
 def test_queue_length_from_redis(database_url: str, tmp_path: Path) -> None:
