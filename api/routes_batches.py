@@ -52,6 +52,7 @@ from store.batches import (
     touch_idempotency_key,
 )
 from store.documents import create_batch, requeue
+from store.dossiers.registry import dossier_codes
 from store.models import BatchRow, DocumentRow
 from store.quotas import AccountUsage, account_usage
 from store.records import build_record
@@ -187,9 +188,10 @@ def _store_batch(
         batch_id = create_batch(
             session, unit=unit, dossier=dossier, label=label, source="api", actor=actor
         ).id
+        known = frozenset(dossier_codes(session))
     ctx = Context(
         svc, batch_id, actor, enqueue_after_commit_safe, unit, dossier,
-        tick=key.tick, principal=principal, allowance=allowance,
+        tick=key.tick, principal=principal, allowance=allowance, known_dossiers=known,
     )  # fmt: skip
     store_files(ctx, upload.files)
     with unit_of_work(svc.sessions) as session:

@@ -39,6 +39,7 @@ from api.upload_limits import Allowance
 from schemas.auth import Principal
 from schemas.errors import ErrorCode
 from store import StorageUnavailable
+from store.dossiers.naming import placement
 from worker.ingest import (
     Enqueue,
     Ingested,
@@ -374,6 +375,9 @@ class Context:
     principal: Principal | None = None
     #: what the request may still store (None: no limit, the operator's own tools)
     allowance: Allowance | None = None
+    #: codes of the catalogue's dossiers: a TT 05 name `<code>.<n>.pdf` or a folder named by
+    #: one puts a file in that dossier
+    known_dossiers: frozenset[str] = frozenset()
 
 
 def store_files(ctx: Context, files: list[SpooledFile]) -> list[Ingested]:
@@ -409,6 +413,7 @@ def _ingest(ctx: Context, stream: BinaryIO, name: str, size: int) -> Ingested:
     allowance = ctx.allowance
     if allowance is not None and (code := allowance.refusal(size)) is not None:
         return _reject(ctx, name, code)
+    dossier, ordinal = placement(name, ctx.known_dossiers, ctx.dossier)
     result = ingest_file(
         ctx.svc,
         ctx.batch_id,
@@ -417,8 +422,9 @@ def _ingest(ctx: Context, stream: BinaryIO, name: str, size: int) -> Ingested:
         actor=ctx.actor,
         enqueue=ctx.enqueue,
         unit=ctx.unit,
-        dossier=ctx.dossier,
+        dossier=dossier,
         principal=ctx.principal,
+        ordinal=ordinal,
     )
     if allowance is not None:
         allowance.charge(result, size)

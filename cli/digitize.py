@@ -41,6 +41,8 @@ from schemas.record import Record, Status
 from schemas.settings import get_settings
 from store import unit_of_work
 from store.documents import create_batch, mark_requeued
+from store.dossiers.naming import placement
+from store.dossiers.registry import dossier_codes
 from store.models import DocumentRow
 from store.records import load_record
 from worker import pipeline
@@ -167,8 +169,15 @@ def digitize(
         bar = progress.add_task("Số hoá", total=len(inputs), files=0, pages=0, pages_total=0)
         # 1. Upload: every original stored and recorded before any work starts.
         to_process: list[str] = []
+        with unit_of_work(svc.sessions) as session:
+            known = dossier_codes(session)
         for outcome in summary.outcomes:
-            _ingest(svc, outcome, batch.id, actor, to_process, unit=unit, dossier=dossier)
+            # a file's dossier and số thứ tự: the call's, a TT 05 name's, its folder's
+            in_dossier, ordinal = placement(outcome.input.shown, known, dossier)
+            _ingest(
+                svc, outcome, batch.id, actor, to_process,
+                unit=unit, dossier=in_dossier, ordinal=ordinal,
+            )  # fmt: skip
         by_doc = _by_document(summary.outcomes)
         to_process += [
             doc_id
@@ -217,6 +226,7 @@ def _ingest(
     *,
     unit: str | None,
     dossier: str | None,
+    ordinal: int | None = None,
 ) -> None:
     """Store one input and give it a record; a file that cannot be stored fails alone."""
     item = outcome.input
@@ -231,6 +241,7 @@ def _ingest(
                 enqueue=to_process.append,
                 unit=unit,
                 dossier=dossier,
+                ordinal=ordinal,
             )
     except OSError as exc:
         outcome.error_code, outcome.error_detail = ErrorCode.unreadable_file, str(exc)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.dossiers.naming import natural_key
+
 #: clutter that file managers leave in scanned folders; never a record
 _SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -25,7 +27,8 @@ class MissingInput(Exception):
 
 
 def collect_inputs(paths: list[Path]) -> list[InputFile]:
-    """Files of the arguments, folders walked recursively in name order.
+    """Files of the arguments, folders walked recursively in name order as people count
+    (`2.pdf` before `10.pdf`: the order of the documents in a scanned dossier).
 
     Hidden files and file-manager clutter are skipped; symlinked folders are not followed
     (a link loop must not hang the run). A file reached twice (a folder and a file inside it,
@@ -62,8 +65,8 @@ def _walk(root: Path) -> list[InputFile]:
     files: list[InputFile] = []
     folder = _folder_name(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
+        dirnames[:] = sorted((d for d in dirnames if not d.startswith(".")), key=natural_key)
+        for name in sorted(filenames, key=natural_key):
             if name.startswith(".") or name.lower() in _SKIPPED_NAMES:
                 continue
             path = Path(dirpath) / name

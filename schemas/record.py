@@ -138,6 +138,9 @@ class Record(_Contract):
     unit: str | None = None
     batch_id: str | None = None
     dossier: str | None = None
+    dossier_ordinal: int | None = Field(
+        default=None, ge=1, description="Số thứ tự of the document in its dossier, from 1"
+    )
     source: Source
     text: str | None = Field(default=None, description="Full text, NFC, pages separated by \\f")
     pages: list[Page] = Field(default_factory=list)

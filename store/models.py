@@ -88,6 +88,8 @@ class DocumentRow(Base):
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
     dossier: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: số thứ tự in the dossier, from 1 (TT 05 file names `<dossier>.<n>.pdf`)
+    dossier_ordinal: Mapped[int | None] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     media_type: Mapped[str | None] = mapped_column(String(100))

@@ -51,6 +51,7 @@ def record_data(doc: Any, pages: Sequence[Any]) -> dict[str, Any]:
         "unit": doc.unit_code,
         "batch_id": doc.batch_id,
         "dossier": doc.dossier,
+        "dossier_ordinal": doc.dossier_ordinal,
         "source": {
             "filename": doc.filename,
             "sha256": doc.sha256,
@@ -89,6 +90,7 @@ RECORD_COLUMNS = (
     DocumentRow.unit_code,
     DocumentRow.batch_id,
     DocumentRow.dossier,
+    DocumentRow.dossier_ordinal,
     DocumentRow.filename,
     DocumentRow.sha256,
     DocumentRow.media_type,

@@ -24,6 +24,7 @@ from schemas.errors import ErrorCode, error_message
 from schemas.record import Status
 from store import FileTooLarge, after_commit, unit_of_work
 from store.documents import audit, find_by_sha256, next_entry_position, requeue
+from store.dossiers.registry import place_in_dossier
 from store.events import RecordEvent, record_changed
 from store.ids import new_id
 from store.models import BatchEntryRow, BatchRow, DocumentRow
@@ -238,12 +239,14 @@ def ingest_file(
     unit: str | None = None,
     dossier: str | None = None,
     principal: Principal | None = None,
+    ordinal: int | None = None,
 ) -> Ingested:
     """Store one uploaded file and give it a record (or point at the one it duplicates).
 
     The record's unit and dossier are the batch's unless given. With a `principal`, a
     duplicate of a record it may not see is refused without naming that record, and only a
-    record of its own units is re-queued (None: the operator, who sees everything).
+    record of its own units is re-queued (None: the operator, who sees everything). A new
+    record in a dossier gets `ordinal` there when it is free, else the next one.
     """
     shown_name = shown_filename(filename)
     head = stream.read(SNIFF_BYTES)
@@ -272,6 +275,7 @@ def ingest_file(
                 unit=unit,
                 dossier=dossier,
                 principal=principal,
+                ordinal=ordinal,
             )
         except IntegrityError:
             # Another upload of the same bytes won the race: this one is its duplicate.
@@ -292,6 +296,7 @@ def _record_upload(
     unit: str | None,
     dossier: str | None,
     principal: Principal | None = None,
+    ordinal: int | None = None,
 ) -> Ingested:
     with unit_of_work(svc.sessions) as session:
         batch = session.get(BatchRow, batch_id)
@@ -338,6 +343,7 @@ def _record_upload(
             batch_id=batch_id,
             unit_code=unit,
             dossier=dossier,
+            dossier_ordinal=place_in_dossier(session, dossier, ordinal) if dossier else None,
             filename=clean_filename(filename),
             sha256=sha256,
             media_type=media_type,

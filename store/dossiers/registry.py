@@ -162,3 +162,25 @@ def get_dossier(
         return None
     totals = _totals(session, [file_code]).get(file_code, (0, 0, 0, None, None))
     return _summary(row, totals)
+
+
+def place_in_dossier(session: Session, file_code: str, wanted: int | None) -> int:
+    """The ordinal a new document of `file_code` gets: `wanted` (from its TT 05 file name)
+    when no document of the dossier has it yet, else the next after the last."""
+    if wanted is not None:
+        taken = session.scalar(
+            select(func.count())
+            .select_from(DocumentRow)
+            .where(DocumentRow.dossier == file_code, DocumentRow.dossier_ordinal == wanted)
+        )
+        if not taken:
+            return wanted
+    last = session.scalar(
+        select(func.max(DocumentRow.dossier_ordinal)).where(DocumentRow.dossier == file_code)
+    )
+    return (last or 0) + 1
+
+
+def dossier_codes(session: Session) -> set[str]:
+    """Every dossier code of the catalogue (to tell a TT 05 file name from any other)."""
+    return set(session.scalars(select(DossierRow.file_code)))

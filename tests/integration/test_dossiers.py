@@ -123,3 +123,46 @@ def test_the_command_line_loads_and_reports_bad_rows(tmp_path: Path) -> None:
     assert listed.returncode == 0 and listed.stdout.startswith("H49.1\t0\t0\t0\tHồ sơ một")
     path.write_text("no,catalogue\n1,2\n")
     assert run("load", str(path)).returncode == 2
+
+
+@pytest.mark.slow
+def test_digitize_puts_files_in_their_dossiers_in_order(tmp_path: Path) -> None:
+    """A folder per dossier named by its code, files in the order people count them; a TT 05
+    name `<code>.<n>.pdf` keeps its number; the call's --dossier takes the rest."""
+    from tests.data.classify_eval import all_specs
+    from tests.data.writers import write_digital_pdf
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    env["PYTHONPATH"] = str(REPO)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    catalog = tmp_path / "muc-luc.xlsx"
+    catalog.write_bytes(_catalog(_row("H49.1", "Hồ sơ một"), _row("H49.2", "Hồ sơ hai")))
+    assert run("dossiers", "load", str(catalog), "--unit", WARD).returncode == 0
+    specs = iter(all_specs(generated=10))
+    scans = tmp_path / "scans"
+    for name in ("H49.1/10.pdf", "H49.1/2.pdf", "H49.1/1.pdf", "H49.2.5.pdf", "loose.pdf"):
+        (scans / name).parent.mkdir(parents=True, exist_ok=True)
+        write_digital_pdf(scans / name, next(specs), max_pages=1)
+    done = run("digitize", str(scans), "--unit", WARD)
+    assert done.returncode in (0, 3), done.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "var" / "sohoa.db") as db:
+        rows = dict(
+            (name, (dossier, ordinal))
+            for name, dossier, ordinal in db.execute(
+                "SELECT filename, dossier, dossier_ordinal FROM documents"
+            )
+        )
+    assert rows == {
+        "1.pdf": ("H49.1", 1), "2.pdf": ("H49.1", 2), "10.pdf": ("H49.1", 3),
+        "H49.2.5.pdf": ("H49.2", 5), "loose.pdf": (None, None),
+    }  # fmt: skip
+    listed = run("dossiers", "list")
+    assert listed.stdout.splitlines()[0].startswith("H49.1\t3\t3\t3\t")
