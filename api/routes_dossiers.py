@@ -7,14 +7,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.auth import RecordsReader, RecordsWriter, forbidden
 from api.deps import ServicesDep
 from schemas.auth import Principal
+from schemas.deliverable_errors import DeliverableErrorCode, deliverable_message
+from schemas.dossier import DossierPackageInput, PackageKind
 from store import unit_of_work
+from store.dossiers import (
+    OpenPdf,
+    PackageError,
+    check_documents,
+    package_file_name,
+    package_stream,
+)
 from store.dossiers.catalog import CatalogError, parse_catalog
+from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
+from store.models import AuditRow
 from store.units import unit_exists
 from worker.services import Services
 
@@ -22,6 +34,8 @@ router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 
 #: a catalogue of a whole fonds is a few MB; more is no catalogue
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
+#: a package refused for these is a dossier not ready yet (409), not a broken file (422)
+_NOT_READY = {DeliverableErrorCode.empty_dossier, DeliverableErrorCode.dossier_not_ready}
 
 
 class RowProblemOut(BaseModel):
@@ -120,3 +134,57 @@ async def post_catalog(
     if len(data) > MAX_CATALOG_BYTES:
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "the file is too large")
     return await run_in_threadpool(_load, svc, principal, data, file.filename or "catalog", unit)
+
+
+def _prepared(
+    svc: Services, principal: Principal, file_code: str
+) -> tuple[DossierPackageInput, OpenPdf]:
+    """The package input, checked document by document before a byte is sent (a broken
+    file found halfway would leave the client with half a zip); the export audited."""
+    with unit_of_work(svc.sessions) as session:
+        body = digitizing_body(session, file_code, svc.settings.sign_name)
+        package, ids = package_input(session, file_code, units=principal.units, archive=body)
+    opener = pdf_opener(svc.objects.open, ids)
+    check_documents(package, opener)
+    with unit_of_work(svc.sessions) as session:
+        session.add(
+            AuditRow(actor=principal.actor, action="dossier.export",
+                     detail={"dossier": file_code, "documents": len(ids)})
+        )  # fmt: skip
+    return package, opener
+
+
+@router.get(
+    "/dossiers/{file_code}/package",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The package, streamed"},
+        404: {"description": "No such dossier, or not visible to the caller"},
+        409: {"description": "Not ready: no documents, or some not digitized and reviewed"},
+        422: {"description": "A document's file is damaged or not PDF/A (named)"},
+    },
+)
+async def get_package(
+    file_code: str,
+    principal: RecordsReader,
+    svc: ServicesDep,
+    kind: Annotated[PackageKind, Query(description="sip to hand over, aip to keep, dip")] = (
+        PackageKind.sip
+    ),
+) -> StreamingResponse:
+    """The dossier's TT 05/2025 package: its documents' PDF/A files (`<mã hồ sơ>.<n>.pdf`)
+    with METS and EAD metadata (and PREMIS for an AIP), as a zip streamed as it is made."""
+    try:
+        package, opener = await run_in_threadpool(_prepared, svc, principal, file_code)
+    except NoSuchDossier:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such dossier") from None
+    except PackageError as exc:
+        code = status.HTTP_409_CONFLICT if exc.code in _NOT_READY else 422
+        detail = f"{deliverable_message(exc.code)} ({exc.code.value}): {exc.message}"
+        raise HTTPException(code, detail) from None
+    name = package_file_name(package, kind)
+    return StreamingResponse(
+        package_stream(package, kind, opener),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

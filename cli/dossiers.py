@@ -73,3 +73,39 @@ def dossiers_list(
             for d in page:
                 typer.echo(f"{d.file_code}\t{d.documents}\t{d.digitized}\t{d.pages}\t{d.title}")
             after = page[-1].file_code
+
+
+@dossiers_app.command("export")
+def dossiers_export(
+    file_code: Annotated[str, typer.Argument(help="The dossier's code (mã hồ sơ)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write")],
+    kind: Annotated[str, typer.Option(help="sip (to hand over), aip (to keep), dip")] = "sip",
+) -> None:
+    """Write the dossier's TT 05/2025 package: its documents' PDF/A files, named
+    `<mã hồ sơ>.<n>.pdf`, with METS, EAD (and PREMIS for an AIP) metadata.
+
+    Exit 2 when there is no such dossier, 3 when it cannot be packaged yet (a document not
+    digitized or still in review, a file that is not PDF/A), saying which."""
+    from schemas.deliverable_errors import deliverable_message
+    from schemas.dossier import PackageKind
+    from store import unit_of_work
+    from store.dossiers import PackageError, check_documents, write_package
+    from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
+
+    if kind not in {k.value for k in PackageKind}:
+        raise typer.BadParameter("sip, aip or dip", param_hint="--kind")
+    svc = ready_services()
+    try:
+        with unit_of_work(svc.sessions) as session:
+            body = digitizing_body(session, file_code, svc.settings.sign_name)
+            package, ids = package_input(session, file_code, units=None, archive=body)
+        opener = pdf_opener(svc.objects.open, ids)
+        check_documents(package, opener)
+        size = write_package(out, package, PackageKind(kind), opener)
+    except NoSuchDossier:
+        typer.echo(f"Không có hồ sơ / no such dossier: {file_code}", err=True)
+        raise typer.Exit(ExitCode.usage) from None
+    except PackageError as exc:
+        typer.echo(f"{deliverable_message(exc.code)} — {exc}", err=True)
+        raise typer.Exit(ExitCode.some_failed) from None
+    typer.echo(f"{out}: {len(package.documents)} văn bản / documents, {size} bytes")

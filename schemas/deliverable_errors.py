@@ -12,6 +12,7 @@ from enum import StrEnum
 
 class DeliverableErrorCode(StrEnum):
     empty_dossier = "empty_dossier"
+    dossier_not_ready = "dossier_not_ready"
     document_unreadable = "document_unreadable"
     document_damaged = "document_damaged"
     document_not_pdfa = "document_not_pdfa"
@@ -30,6 +31,10 @@ DELIVERABLE_MESSAGES: dict[DeliverableErrorCode, tuple[str, str]] = {
     DeliverableErrorCode.empty_dossier: (
         "Hồ sơ chưa có văn bản nào, không thể đóng gói",
         "The dossier has no documents: there is nothing to package",
+    ),
+    DeliverableErrorCode.dossier_not_ready: (
+        "Hồ sơ còn văn bản chưa số hoá xong hoặc chưa được duyệt, chưa thể đóng gói",
+        "Some documents of the dossier are not digitized and reviewed yet: not packaged",
     ),
     DeliverableErrorCode.document_unreadable: (
         "Không đọc được tệp PDF của văn bản",

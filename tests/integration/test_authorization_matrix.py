@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/dossiers"): ("records:read",),
     ("GET", "/api/v1/dossiers/{file_code}"): ("records:read",),
     ("POST", "/api/v1/dossiers/catalog"): ("records:write", "unit"),
+    ("GET", "/api/v1/dossiers/{file_code}/package"): ("records:read",),
 }
 
 

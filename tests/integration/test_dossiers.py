@@ -166,3 +166,65 @@ def test_digitize_puts_files_in_their_dossiers_in_order(tmp_path: Path) -> None:
     }  # fmt: skip
     listed = run("dossiers", "list")
     assert listed.stdout.splitlines()[0].startswith("H49.1\t3\t3\t3\t")
+    # the package, once a person has reviewed what needed it
+    with sqlite3.connect(tmp_path / "var" / "sohoa.db") as db:
+        db.execute("UPDATE documents SET status = 'needs_review' WHERE filename = '2.pdf'")
+    waiting = run("dossiers", "export", "H49.1", "--out", "h49-1.zip")
+    assert waiting.returncode == 3 and "2.pdf (needs_review)" in waiting.stderr
+    with sqlite3.connect(tmp_path / "var" / "sohoa.db") as db:
+        db.execute("UPDATE documents SET status = 'digitized'")
+    exported = run("dossiers", "export", "H49.1", "--out", "h49-1.zip", "--kind", "sip")
+    assert exported.returncode == 0, exported.stderr
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "h49-1.zip").namelist()
+    assert sorted(n.rsplit("/", 1)[1] for n in names if n.endswith(".pdf")) == [
+        "H49.1.1.pdf", "H49.1.2.pdf", "H49.1.3.pdf",
+    ]  # fmt: skip
+    assert run("dossiers", "export", "H49.404", "--out", "x.zip").returncode == 2
+
+
+@pytest.mark.slow
+def test_a_dossier_is_exported_as_its_package_once_every_document_is_ready(
+    svc: Services, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    from sqlalchemy import update
+
+    from tests.data.classify_eval import all_specs
+    from tests.data.writers import write_digital_pdf
+    from tests.integration.test_uploads import serving
+
+    headers = bearer(svc)
+    files = []
+    for i, spec in enumerate(all_specs(generated=10)[:3], start=1):
+        path = write_digital_pdf(tmp_path / f"{i}.pdf", spec, max_pages=1).path
+        files.append(("files", (f"{i}.pdf", path.read_bytes(), "application/pdf")))
+    with serving(svc, tmp_path, eager=True), TestClient(app, headers=headers) as client:
+        assert _post(client, _catalog(_row("H49.7", "Hồ sơ xuất")), headers, unit=WARD).json()[
+            "created"
+        ] == ["H49.7"]
+        # nothing in it yet: nothing to package
+        assert client.get("/api/v1/dossiers/H49.7/package").status_code == 409
+        batch = client.post(
+            "/api/v1/batches", files=files, data={"unit": WARD, "dossier": "H49.7"}
+        ).json()
+        assert batch["done"], batch
+        with unit_of_work(svc.sessions) as session:
+            session.execute(update(DocumentRow).values(status="needs_review"))
+        waiting = client.get("/api/v1/dossiers/H49.7/package")
+        assert waiting.status_code == 409 and "dossier_not_ready" in waiting.text
+        with unit_of_work(svc.sessions) as session:  # a person reviewed them
+            session.execute(update(DocumentRow).values(status="digitized"))
+        response = client.get("/api/v1/dossiers/H49.7/package?kind=aip")
+        assert response.status_code == 200, response.text
+        assert 'filename="AIP_hoso_H49.7.zip"' in response.headers["content-disposition"]
+        other = bearer(svc, "records:read", units=[OTHER])
+        assert client.get("/api/v1/dossiers/H49.7/package", headers=other).status_code == 404
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    pdfs = sorted(n.rsplit("/", 1)[1] for n in names if n.endswith(".pdf"))
+    assert pdfs == ["H49.7.1.pdf", "H49.7.2.pdf", "H49.7.3.pdf"]
+    assert any(n.endswith("metadata/preservation/PREMIS.xml") for n in names)
+    assert any(n.endswith("/METS.xml") for n in names)
