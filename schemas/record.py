@@ -92,6 +92,10 @@ class ArchiveInfo(_Contract):
     physical_state: str | None = None
     retention: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    signed_by: str | None = Field(
+        default=None, description="The digitizing body whose signature the searchable PDF has"
+    )
+    signed_at: datetime | None = Field(default=None, description="When it signed (+07:00)")
 
 
 SignatureCoverage = Literal["whole_file", "earlier_revision", "unclear"]

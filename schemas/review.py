@@ -32,6 +32,7 @@ class ReviewCode(StrEnum):
     signer_missing = "signer_missing"
     signature_modified = "signature_modified"
     signature_unreadable = "signature_unreadable"
+    not_signed = "not_signed"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -108,6 +109,10 @@ REVIEW_MESSAGES: dict[ReviewCode, tuple[str, str]] = {
     ReviewCode.signature_unreadable: (
         "Chữ ký số trong tệp bị hỏng, không kiểm tra được",
         "A digital signature in the file is damaged and cannot be checked",
+    ),
+    ReviewCode.not_signed: (
+        "Bản số hoá chưa được ký số của cơ quan số hoá (khoá ký hoặc tệp có vấn đề)",
+        "The digitized copy could not be signed by the digitizing body (the key or the file)",
     ),
 }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocr import (
     ExtractionError,
@@ -51,6 +51,9 @@ from worker.classification import classification_record, classify_pages, unit_gu
 from worker.lease import keep_lease
 from worker.originals import forget_original, local_original
 from worker.services import Services
+
+if TYPE_CHECKING:
+    from ocr.signing import AppliedSignature
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +231,9 @@ def _write_record(
         problems = build_searchable_pdf(source, media_type, hocr_for_page, page_count, out)
         if problems:  # the original has features PDF/A forbids that could not be removed
             log.info("searchable PDF of %s is not strict PDF/A: %s", document_id, problems)
-        objects.put_file(record_key(document_id, "searchable.pdf"), out, "application/pdf")
+        signed, not_signed = _signed(svc, document_id, out, Path(tmp) / "signed.pdf")
+        kept = Path(tmp) / "signed.pdf" if signed is not None else out
+        objects.put_file(record_key(document_id, "searchable.pdf"), kept, "application/pdf")
 
     document, classification, unit, archive = _classify(
         svc, document_id, pages, source, media_type, signatures
@@ -240,6 +245,16 @@ def _write_record(
         classification.setdefault("reasons", []).append(low.model_dump(mode="json"))
     for reason in signature_reasons(signatures):
         classification["needs_review"] = True
+        classification.setdefault("reasons", []).append(reason.model_dump(mode="json"))
+    if signed is not None:
+        archive = {
+            **(archive or ArchiveInfo().model_dump(mode="json")),
+            "signed_by": signed.body,
+            "signed_at": signed.signed_at.isoformat(),
+        }
+    if not_signed is not None:  # published unsigned, and a person is told why
+        classification["needs_review"] = True
+        reason = ReviewReason(code=ReviewCode.not_signed, detail=not_signed[:500])
         classification.setdefault("reasons", []).append(reason.model_dump(mode="json"))
     status = Status.needs_review if classification["needs_review"] else Status.digitized
     review = classification.get("reasons") if status == Status.needs_review else None
@@ -259,6 +274,26 @@ def _write_record(
     forget_original(objects, sha256)
     log.info("record.digitized %s (%s pages)", document_id, page_count)
     return status
+
+
+def _signed(
+    svc: Services, document_id: str, source: Path, out: Path
+) -> tuple[AppliedSignature | None, str | None]:
+    """The digitizing body's signature on the searchable PDF when a key is configured: what
+    was applied, or why it could not be (the record is then published unsigned, in review)."""
+    if svc.settings.sign_pkcs12 is None and svc.settings.sign_pkcs11_module is None:
+        return None, None  # no key: the searchable PDF as it is
+    from ocr.signing import SigningError  # pyHanko's signer loads where a key is set only
+    from worker.signing import sign_copy
+
+    try:
+        return sign_copy(svc.settings, source, out), None
+    except SigningError as exc:
+        log.error("searchable PDF of %s not signed: %s", document_id, exc)
+        return None, str(exc)
+    except Exception as exc:  # a signing library's surprise costs the signature, not the record
+        log.exception("searchable PDF of %s not signed", document_id)
+        return None, f"signing_failed: {type(exc).__name__}: {exc}"
 
 
 def _classify(

@@ -154,6 +154,14 @@ def _events(
         events.append(
             DossierEvent(kind=EventKind.classification, at=done, agent=SOFTWARE, ordinal=n)
         )  # fmt: skip
+        signed_at = (doc.archive or {}).get("signed_at")
+        if signed_at:  # the digitizing body's signature on the copy
+            by = Agent(name=(doc.archive or {}).get("signed_by") or archive.name,
+                       kind=AgentKind.organization)  # fmt: skip
+            events.append(
+                DossierEvent(kind=EventKind.signing, at=_aware(datetime.fromisoformat(signed_at)),
+                             agent=by, ordinal=n)
+            )  # fmt: skip
     by_id = {d.id: ordinals[d.id] for d in docs}
     corrections = session.scalars(
         select(AuditRow)

@@ -228,3 +228,50 @@ def test_a_dossier_is_exported_as_its_package_once_every_document_is_ready(
     assert pdfs == ["H49.7.1.pdf", "H49.7.2.pdf", "H49.7.3.pdf"]
     assert any(n.endswith("metadata/preservation/PREMIS.xml") for n in names)
     assert any(n.endswith("/METS.xml") for n in names)
+
+
+@pytest.mark.slow
+def test_every_digitized_copy_carries_the_digitizing_bodys_signature(
+    svc: Services, tmp_path: Path
+) -> None:
+    """With a key configured, the searchable PDF a worker publishes is signed in the body's
+    name (still PDF/A, the signature intact); a key that cannot be used publishes the copy
+    unsigned and sends the record to review with not_signed, nothing lost."""
+    from pydantic import SecretStr
+
+    from ocr.pdfa_check import pdfa_problems
+    from ocr.pdfsignatures import read_signatures
+    from tests.data.classify_eval import all_specs
+    from tests.data.writers import write_digital_pdf
+    from tests.integration.test_uploads import serving
+    from tests.pki import PASSWORD, make_pki
+
+    pki = make_pki(tmp_path / "pki")
+    svc.settings.sign_pkcs12 = pki.pkcs12
+    svc.settings.sign_password = SecretStr(PASSWORD)
+    specs = all_specs(generated=10)
+    pdfs = [
+        write_digital_pdf(tmp_path / f"{i}.pdf", s, max_pages=1).path
+        for i, s in enumerate(specs[:2])
+    ]
+    with serving(svc, tmp_path, eager=True), TestClient(app, headers=bearer(svc)) as client:
+
+        def upload(path: Path) -> dict:  # type: ignore[type-arg]  # the record's JSON
+            sent = [("files", (path.name, path.read_bytes(), "application/pdf"))]
+            batch = client.post("/api/v1/batches", files=sent, data={"unit": WARD}).json()
+            record_id = batch["entries"][0]["record_id"]
+            return client.get(f"/api/v1/records/{record_id}").json()
+
+        signed = upload(pdfs[0])
+        assert signed["archive"]["signed_by"] and signed["archive"]["signed_at"]
+        copy = tmp_path / "signed.pdf"
+        copy.write_bytes(client.get(f"/api/v1/records/{signed['id']}/pdf").content)
+        (found,) = read_signatures(copy)
+        assert found.intact and found.coverage == "whole_file"
+        assert found.organization == signed["archive"]["signed_by"] or found.signer
+        assert pdfa_problems(copy) == []
+        svc.settings.sign_password = SecretStr("sai mật khẩu")
+        unsigned = upload(pdfs[1])
+    assert unsigned["status"] == "needs_review"
+    assert "not_signed" in {r["code"] for r in unsigned["review"]}
+    assert unsigned["archive"]["signed_by"] is None if unsigned["archive"] else True
