@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from cli.accounts import token_app, user_app
-from cli.common import inputs_or_exit, ready_services
+from cli.common import cli_actor, inputs_or_exit, ready_services
 from cli.cpus import usable_cpus
 from cli.dossiers import dossiers_app
 from cli.exit_codes import ExitCode
@@ -184,6 +184,32 @@ def serve(
                 worker_proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker_proc.kill()
+
+
+@app.command("watch")
+def watch_folder(
+    folder: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="The station's folder")
+    ],
+    settle: Annotated[
+        float, typer.Option(min=0, help="Seconds a file must stay unchanged to be complete")
+    ] = 5.0,
+    every: Annotated[float, typer.Option(min=0.1, help="Seconds between looks")] = 2.0,
+    once: Annotated[bool, typer.Option(help="Take what is there, then stop (for cron)")] = False,
+) -> None:
+    """Digitize what a scanning station saves into FOLDER/<unit>/<dossier>/: each complete
+    file is stored and queued for the workers, then moved to FOLDER/done/ or FOLDER/failed/
+    with a JSON file beside it saying what became of it."""
+    from cli.watch import Station, watch
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    svc = ready_services()
+    station = Station(folder.resolve(), svc, settle=settle, actor=cli_actor())
+    try:
+        taken = watch(station, once=once, every=every)
+    except KeyboardInterrupt:
+        return
+    typer.echo(f"{taken} tệp / files")
 
 
 @db_app.command("upgrade")
