@@ -143,6 +143,7 @@ def digitize(
     dossier: str | None,
     workers: int,
     console: Console,
+    cut_from: dict[str, str] | None = None,
 ) -> Summary:
     started = time.monotonic()
     actor = f"cli:{os.environ.get('USER', 'local')}"
@@ -175,8 +176,8 @@ def digitize(
             # a file's dossier and số thứ tự: the call's, a TT 05 name's, its folder's
             in_dossier, ordinal = placement(outcome.input.shown, known, dossier)
             _ingest(
-                svc, outcome, batch.id, actor, to_process,
-                unit=unit, dossier=in_dossier, ordinal=ordinal,
+                svc, outcome, batch.id, actor, to_process, unit=unit, dossier=in_dossier,
+                ordinal=ordinal, split_from=(cut_from or {}).get(outcome.input.shown),
             )  # fmt: skip
         by_doc = _by_document(summary.outcomes)
         to_process += [
@@ -227,6 +228,7 @@ def _ingest(
     unit: str | None,
     dossier: str | None,
     ordinal: int | None = None,
+    split_from: str | None = None,
 ) -> None:
     """Store one input and give it a record; a file that cannot be stored fails alone."""
     item = outcome.input
@@ -242,6 +244,7 @@ def _ingest(
                 unit=unit,
                 dossier=dossier,
                 ordinal=ordinal,
+                split_from=split_from,
             )
     except OSError as exc:
         outcome.error_code, outcome.error_detail = ErrorCode.unreadable_file, str(exc)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,14 @@ def digitize(
     workers: Annotated[
         int, typer.Option(min=0, help="Processes; 0: one per CPU this process may use")
     ] = 0,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split/--no-split",
+            help="A PDF holding several documents (a dossier scanned as one file) is cut "
+            "where each document begins; each part its own record, in review",
+        ),
+    ] = False,
 ) -> None:
     """Digitize files and folders on this machine, with a progress bar and a summary.
 
@@ -72,14 +81,23 @@ def digitize(
             if not unit_exists(session, unit):
                 console.print(f"[red]Đơn vị không tồn tại / unknown unit:[/red] {unit}")
                 raise typer.Exit(ExitCode.usage)
-    summary = run(
-        svc,
-        inputs,
-        unit=unit,
-        dossier=dossier,
-        workers=workers or usable_cpus(),
-        console=console,
-    )
+    with tempfile.TemporaryDirectory(prefix="sohoa-split-") as parts:
+        cut_from: dict[str, str] = {}
+        if split:
+            from cli.splitting import split_inputs
+
+            inputs, cut_from = split_inputs(
+                inputs, Path(parts), lang=svc.settings.ocr_lang, console=console
+            )
+        summary = run(
+            svc,
+            inputs,
+            unit=unit,
+            dossier=dossier,
+            workers=workers or usable_cpus(),
+            console=console,
+            cut_from=cut_from,
+        )
     print_summary(console, summary)
     if out is not None:
         write_outputs(out, summary)

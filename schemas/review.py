@@ -33,6 +33,7 @@ class ReviewCode(StrEnum):
     signature_modified = "signature_modified"
     signature_unreadable = "signature_unreadable"
     not_signed = "not_signed"
+    split_check = "split_check"
 
 
 #: (Vietnamese, English) per code. Shown to people; the code itself never changes.
@@ -109,6 +110,12 @@ REVIEW_MESSAGES: dict[ReviewCode, tuple[str, str]] = {
     ReviewCode.signature_unreadable: (
         "Chữ ký số trong tệp bị hỏng, không kiểm tra được",
         "A digital signature in the file is damaged and cannot be checked",
+    ),
+    ReviewCode.split_check: (
+        "Văn bản được tách tự động từ một tệp quét nhiều văn bản: hãy kiểm tra trang đầu, "
+        "trang cuối",
+        "The document was cut automatically from a scan of several: check its first and "
+        "last pages",
     ),
     ReviewCode.not_signed: (
         "Bản số hoá chưa được ký số của cơ quan số hoá (khoá ký hoặc tệp có vấn đề)",

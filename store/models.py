@@ -90,6 +90,8 @@ class DocumentRow(Base):
     dossier: Mapped[str | None] = mapped_column(String(100), index=True)
     #: số thứ tự in the dossier, from 1 (TT 05 file names `<dossier>.<n>.pdf`)
     dossier_ordinal: Mapped[int | None] = mapped_column(Integer)
+    #: cut from a scan of several documents: `pages 3–5 of hop-12.pdf` (a person checks it)
+    split_from: Mapped[str | None] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     media_type: Mapped[str | None] = mapped_column(String(100))

@@ -240,6 +240,7 @@ def ingest_file(
     dossier: str | None = None,
     principal: Principal | None = None,
     ordinal: int | None = None,
+    split_from: str | None = None,
 ) -> Ingested:
     """Store one uploaded file and give it a record (or point at the one it duplicates).
 
@@ -276,6 +277,7 @@ def ingest_file(
                 dossier=dossier,
                 principal=principal,
                 ordinal=ordinal,
+                split_from=split_from,
             )
         except IntegrityError:
             # Another upload of the same bytes won the race: this one is its duplicate.
@@ -297,6 +299,7 @@ def _record_upload(
     dossier: str | None,
     principal: Principal | None = None,
     ordinal: int | None = None,
+    split_from: str | None = None,
 ) -> Ingested:
     with unit_of_work(svc.sessions) as session:
         batch = session.get(BatchRow, batch_id)
@@ -344,6 +347,7 @@ def _record_upload(
             unit_code=unit,
             dossier=dossier,
             dossier_ordinal=place_in_dossier(session, dossier, ordinal) if dossier else None,
+            split_from=split_from[:300] if split_from else None,
             filename=clean_filename(filename),
             sha256=sha256,
             media_type=media_type,

@@ -195,13 +195,15 @@ def publish(svc: Services, document_id: str) -> Status | None:
             return None
         heartbeat(session, document_id)
         sha256, media_type, page_count = doc.sha256, doc.media_type or "", doc.page_count
+        split_from = doc.split_from
         with_hocr = {p.number for p in pages if p.has_hocr}
         text = "\f".join(p.text for p in pages)
 
     with keep_lease(svc, document_id):
         return _write_record(
-            svc, document_id, pages, sha256, media_type, page_count, with_hocr, text
-        )
+            svc, document_id, pages, sha256, media_type, page_count, with_hocr, text,
+            split_from=split_from,
+        )  # fmt: skip
 
 
 def _write_record(
@@ -213,6 +215,8 @@ def _write_record(
     page_count: int,
     with_hocr: set[int],
     text: str,
+    *,
+    split_from: str | None = None,
 ) -> Status | None:
     objects = svc.objects
     objects.put_bytes(
@@ -252,6 +256,10 @@ def _write_record(
             "signed_by": signed.body,
             "signed_at": signed.signed_at.isoformat(),
         }
+    if split_from:  # cut from a scan of several documents: a person checks where
+        classification["needs_review"] = True
+        reason = ReviewReason(code=ReviewCode.split_check, detail=split_from)
+        classification.setdefault("reasons", []).append(reason.model_dump(mode="json"))
     if not_signed is not None:  # published unsigned, and a person is told why
         classification["needs_review"] = True
         reason = ReviewReason(code=ReviewCode.not_signed, detail=not_signed[:500])

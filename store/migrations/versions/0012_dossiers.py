@@ -5,7 +5,8 @@ Revises: 0011
 
 One row per hồ sơ under its code, with its TT 05/2025 fields as JSON. Records name their
 dossier by that code (`documents.dossier`), as before; an index on it makes a dossier's
-documents cheap to count; `documents.dossier_ordinal` is a record's số thứ tự in it.
+documents cheap to count; `documents.dossier_ordinal` is a record's số thứ tự in it, and
+`documents.split_from` says which pages of which scan a document was cut from.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def upgrade() -> None:
     op.create_index("ix_dossiers_unit_code", "dossiers", ["unit_code"])
     op.create_index("ix_documents_dossier", "documents", ["dossier"])
     op.add_column("documents", sa.Column("dossier_ordinal", sa.Integer(), nullable=True))
+    op.add_column("documents", sa.Column("split_from", sa.String(300), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
+        batch.drop_column("split_from")
         batch.drop_column("dossier_ordinal")
     op.drop_index("ix_documents_dossier", "documents")
     op.drop_index("ix_dossiers_unit_code", "dossiers")
