@@ -26,7 +26,6 @@ from api import (
 )
 from api.errors import install_error_handlers
 from api.middleware import BodyTimeout, TrustedProxies
-from store.read_log import written_from_this_loop
 
 
 @asynccontextmanager
@@ -37,8 +36,7 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     # load, felt by every request in flight (most of the slowest 5 %). Frozen, it is left out.
     gc.collect()
     gc.freeze()
-    async with written_from_this_loop():  # audit lines of reads: written by this loop
-        yield
+    yield
 
 
 def create_app() -> FastAPI:

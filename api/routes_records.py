@@ -3,7 +3,9 @@ corrections (PATCH) and their history.
 
 Every route applies the visibility rule of `Principal.may_see`: a record the caller may not
 see answers exactly like a record that does not exist. Every read by a service token is
-written to the audit log (`record.read`, with what was read).
+written to the audit log (`record.read`, with what was read) in the read's own transaction,
+committed before the answer leaves (`store.read_audit`); a read whose line the database
+refuses is answered 503 (`api.errors`).
 
 Validators: the record's ETag is strong, `"<id>-v<version>-<updated µs>"`, and changes with
 every change of the record (including state changes that do not bump the version). The
@@ -44,7 +46,8 @@ from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
 from store.corrections import StaleVersion, correct_document, document_corrections
 from store.documents import pages_of
 from store.models import DocumentRow
-from store.records import build_record, record_data
+from store.read_audit import ReadLine, audit_read, audited
+from store.records import build_record, record_data, record_steps
 from store.units import unit_exists
 from worker.pipeline import record_key, refresh_record_json
 from worker.services import Services
@@ -55,7 +58,6 @@ router = APIRouter(prefix="/api/v1", tags=["records"])
 
 #: the one answer for "does not exist" and "you may not see it"
 NOT_FOUND = "no such record"
-READ = "record.read"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
 
@@ -100,12 +102,10 @@ def visible_document(session: Session, principal: Principal, record_id: str) -> 
     return doc
 
 
-async def _visible_rows(
-    svc: Services, principal: Principal, record_id: str
+def _visible_rows(
+    principal: Principal, found: tuple[Any, list[Any]] | None
 ) -> tuple[Any, list[Any]]:
-    """`visible_document` as plain rows with the pages, in one query sent from the event
-    loop (`store.async_reads`: the record read is the most frequent call of the API)."""
-    found = await svc.async_reads.record_rows(record_id)
+    """`visible_document` for plain rows with the pages (`store.records.record_steps`)."""
     if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return found
@@ -128,17 +128,20 @@ def _require_content(doc: DocumentRow) -> None:
     )
 
 
-def _log_read(
-    svc: Services, principal: Principal, doc_id: str, what: str, response: Response
-) -> None:
-    """Audit a read by a service (people's reads are not logged one by one). The line is
-    noted now and written with others a moment later (`store.read_log`)."""
-    if principal.kind != "token" or response.status_code >= 400:
-        return
+def _audited(principal: Principal) -> bool:
+    """Reads by services are audited one by one; people's reads are not."""
+    return principal.kind == "token"
+
+
+def _read_line(principal: Principal, doc_id: str, what: str, response: Response) -> ReadLine | None:
+    """The audit line of a read answered with `response`, if it is audited (an error
+    answer read nothing)."""
+    if not _audited(principal) or response.status_code >= 400:
+        return None
     detail: dict[str, Any] = {"what": what, "status": response.status_code}
     if response.status_code == 206:
         detail["range"] = response.headers.get("content-range")
-    svc.read_log.note(principal.actor, READ, document_id=doc_id, detail=detail)
+    return ReadLine(principal.actor, doc_id, detail)
 
 
 def _missing_object() -> HTTPException:
@@ -197,14 +200,20 @@ async def get_record(
     Send the ETag back in `If-None-Match` to get 304 when nothing changed, and in
     `If-Match` on PATCH to reject a stale write.
     """
-    doc, pages = await _visible_rows(svc, principal, record_id)
-    etag = record_etag(doc)
-    if not_modified(request, etag, None):
-        response: Response = not_modified_response(etag, None)
-    else:
-        response = _record_response(Record.model_validate(record_data(doc, pages)), etag)
-    _log_read(svc, principal, record_id, "record", response)
-    return response
+
+    def answer(found: tuple[Any, list[Any]] | None) -> tuple[Response, ReadLine | None]:
+        doc, pages = _visible_rows(principal, found)
+        etag = record_etag(doc)
+        if not_modified(request, etag, None):
+            response: Response = not_modified_response(etag, None)
+        else:
+            response = _record_response(Record.model_validate(record_data(doc, pages)), etag)
+        return response, _read_line(principal, record_id, "record", response)
+
+    # one query and the audit line in one transaction, sent from the event loop
+    # (`store.async_reads`: the record read is the most frequent call of the API)
+    steps = audited(record_steps(record_id), answer)
+    return await svc.async_reads.run(steps, transaction=_audited(principal))
 
 
 @router.get(
@@ -229,19 +238,18 @@ def get_text(
             etag=f'"{doc.id}-text-{_micros(doc.digitized_at)}"',
             last_modified=doc.digitized_at,
         )
-    try:
-        response = _send(request, svc, file, redirect=False)
-    except HTTPException as exc:
-        if exc.status_code != status.HTTP_404_NOT_FOUND:
-            raise
-        response = _text_from_pages(svc, record_id, file)  # text.txt lost: the DB has it
-    _log_read(svc, principal, record_id, "text", response)
+        try:
+            response = _send(request, svc, file, redirect=False)
+        except HTTPException as exc:
+            if exc.status_code != status.HTTP_404_NOT_FOUND:
+                raise
+            response = _text_from_pages(session, record_id, file)  # text.txt lost: the DB has it
+        audit_read(session, _read_line(principal, record_id, "text", response))
     return response
 
 
-def _text_from_pages(svc: Services, record_id: str, file: StoredFile) -> Response:
-    with unit_of_work(svc.sessions) as session:
-        text = "\f".join(p.text for p in pages_of(session, record_id))
+def _text_from_pages(session: Session, record_id: str, file: StoredFile) -> Response:
+    text = "\f".join(p.text for p in pages_of(session, record_id))
     return Response(
         text.encode("utf-8"),
         media_type=file.media_type,
@@ -274,8 +282,8 @@ def get_pdf(
             last_modified=doc.digitized_at,
             disposition=content_disposition(f"{stem}.pdf", inline=True),
         )
-    response = _send(request, svc, file, redirect=True)
-    _log_read(svc, principal, record_id, "pdf", response)
+        response = _send(request, svc, file, redirect=True)
+        audit_read(session, _read_line(principal, record_id, "pdf", response))
     return response
 
 
@@ -302,17 +310,17 @@ def get_original(
             disposition=content_disposition(doc.filename or doc.id),
         )
         kept = doc.media_type is not None  # bytes of a type never accepted are not kept
-    try:
-        response = _send(request, svc, file, redirect=True)
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_404_NOT_FOUND and not kept:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                "Tệp không đúng định dạng được nhận nên không được lưu giữ. "
-                "The bytes of a file of unsupported type are not kept.",
-            ) from None
-        raise
-    _log_read(svc, principal, record_id, "original", response)
+        try:
+            response = _send(request, svc, file, redirect=True)
+        except HTTPException as exc:
+            if exc.status_code == status.HTTP_404_NOT_FOUND and not kept:
+                raise HTTPException(
+                    status.HTTP_404_NOT_FOUND,
+                    "Tệp không đúng định dạng được nhận nên không được lưu giữ. "
+                    "The bytes of a file of unsupported type are not kept.",
+                ) from None
+            raise
+        audit_read(session, _read_line(principal, record_id, "original", response))
     return response
 
 
@@ -500,6 +508,6 @@ def get_history(record_id: str, svc: ServicesDep, principal: RecordsReader) -> R
             Correction.model_validate(c).model_dump(mode="json")
             for c in document_corrections(session, record_id)
         ]
-    response = JSONResponse(items, headers={"Cache-Control": PRIVATE})
-    _log_read(svc, principal, record_id, "history", response)
+        response = JSONResponse(items, headers={"Cache-Control": PRIVATE})
+        audit_read(session, _read_line(principal, record_id, "history", response))
     return response

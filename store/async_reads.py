@@ -31,11 +31,12 @@ import pydantic_core
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, Executable
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from store.db import planner_options, reading
-from store.records import RECORD_ROWS, split_record_rows
-from store.steps import Steps, database_of, one_read, run_steps
+from store.records import record_steps
+from store.steps import Read, Steps, Write, WriteRefused, database_of, one_read, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ MAX_CONNECTIONS = 16
 
 Rows = tuple[Any, list[Any]]
 T = TypeVar("T")
+
+_BEGIN, _COMMIT, _ROLLBACK = b"BEGIN", b"COMMIT", b"ROLLBACK"
 
 
 class AsyncReads:
@@ -84,8 +87,7 @@ class AsyncReads:
 
     async def record_rows(self, document_id: str) -> Rows | None:
         """(the document's row, its page rows in order), or None: `store.records.record_rows`."""
-        rows = await self.fetch(RECORD_ROWS, {"document_id": document_id}, plan_once=True)
-        return split_record_rows(rows)
+        return await self.run(record_steps(document_id))
 
     async def fetch(
         self, stmt: Executable, values: dict[str, Any], *, plan_once: bool = False
@@ -95,15 +97,22 @@ class AsyncReads:
         `plan_once`: see `store.steps.Read`."""
         return await self.run(one_read(stmt, values, plan_once=plan_once))
 
-    async def run(self, steps: Steps[T]) -> T:
+    async def run(self, steps: Steps[T], *, transaction: bool = False) -> T:
         """Run `steps` (`store.steps`) on one connection of this set, each statement in
-        autocommit; in a thread when none is free (there, with settings, in a transaction)."""
+        autocommit; in a thread when none is free (there, with settings, in a transaction).
+
+        With `transaction`, the steps run in one transaction, committed before this returns
+        (steps that write: the audit line of a read, `store.read_audit`); their writes are
+        sent with the commit. A refused write or commit raises `WriteRefused`."""
         conn = await self._take() if self._native else None
         if conn is None:
-            return await anyio.to_thread.run_sync(self._run_in_thread, steps)
+            return await anyio.to_thread.run_sync(self._run_in_thread, steps, transaction)
         try:
+            if transaction:
+                return await self._run_in_transaction(conn, steps)
             read = next(steps)
             while True:
+                assert isinstance(read, Read), "steps that write run in a transaction"
                 sql, params = self._expanded(read.stmt, read.values)
                 try:
                     prepare = read.plan_once if self._generic_plans else None
@@ -125,6 +134,46 @@ class AsyncReads:
         finally:
             if conn is not None:  # kept when still usable (the steps may have failed, not it)
                 self._give_back(conn)
+
+    async def _run_in_transaction(self, conn: psycopg.AsyncConnection[Any], steps: Steps[T]) -> T:
+        """`steps` between BEGIN and COMMIT, in pipeline mode: BEGIN goes with the first
+        read, and the writes (queued, not waited for) go with the COMMIT, so a read and its
+        audit line cost two round trips, as a read and a separate write would. (psycopg's
+        `transaction()` waits for BEGIN and again before COMMIT: four.) What fails once the
+        first write is sent (a write, the commit) is raised as `WriteRefused`."""
+        result: T
+        writing = False
+        try:
+            async with conn.pipeline():
+                await conn.execute(_BEGIN, prepare=False)
+                try:
+                    step = next(steps)
+                    while True:
+                        if isinstance(step, Write):
+                            writing = True
+                            sql, params = self._expanded(step.stmt, step.values, bind=True)
+                            await conn.execute(sql, params, prepare=True)
+                            step = steps.send(())
+                            continue
+                        sql, params = self._expanded(step.stmt, step.values)
+                        prepare = step.plan_once if self._generic_plans else None
+                        rows = await (await conn.execute(sql, params, prepare=prepare)).fetchall()
+                        step = steps.send(rows)
+                except StopIteration as done:
+                    result = done.value
+                    await conn.execute(_COMMIT, prepare=False)
+                except BaseException:
+                    if not conn.broken:
+                        await conn.execute(_ROLLBACK, prepare=False)
+                    raise
+        except psycopg.Error as exc:
+            # not kept: after an error in a pipeline, psycopg's record of the statements it
+            # prepared may name one the server dropped (and the transaction is aborted)
+            await conn.close()
+            if writing:
+                raise WriteRefused(str(exc)) from exc
+            raise
+        return result
 
     def close(self) -> None:
         """Close the idle connections (those in use are closed when given back)."""
@@ -184,8 +233,12 @@ class AsyncReads:
         if not conn.closed:
             conn.pgconn.finish()
 
-    def _expanded(self, stmt: Executable, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The SQL and parameters psycopg is sent, expanding parameters filled in."""
+    def _expanded(
+        self, stmt: Executable, values: dict[str, Any], *, bind: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        """The SQL and parameters psycopg is sent, expanding parameters filled in; with
+        `bind`, the values as the columns' types give them to the driver (a write's JSON and
+        time columns; a read's parameters are plain values)."""
         compiled = self._compiled.get(stmt)
         if compiled is None:
             if len(self._compiled) > 1000:  # statements are built once: this stays small
@@ -194,9 +247,22 @@ class AsyncReads:
             assert isinstance(compiled, SQLCompiler)
             self._compiled[stmt] = compiled
         state = compiled.construct_expanded_state(values)
-        return state.statement, dict(state.parameters)
+        params = dict(state.parameters)
+        if bind:
+            for name, process in compiled._bind_processors.items():
+                if name in params:
+                    params[name] = process(params[name])
+        return state.statement, params
 
-    def _run_in_thread(self, steps: Steps[T]) -> T:
+    def _run_in_thread(self, steps: Steps[T], transaction: bool = False) -> T:
+        if transaction:
+            with self._engine.connect() as conn:  # begins with its first statement
+                result = run_steps(conn, steps, self._settings)  # (raises for the writes)
+                try:
+                    conn.commit()
+                except DBAPIError as exc:
+                    raise WriteRefused(str(exc.orig)) from exc
+                return result
         if self._settings:  # settings of a transaction: in one
             with self._engine.begin() as conn:
                 return run_steps(conn, steps, self._settings)

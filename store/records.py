@@ -13,6 +13,7 @@ from schemas.errors import ErrorCode, error_message
 from schemas.record import FINAL_STATES, Record, Status
 from schemas.review import ReviewCode
 from store.models import BatchEntryRow, BatchRow, DocumentRow, PageRow
+from store.steps import Read, Steps
 
 _HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
 
@@ -131,6 +132,13 @@ def record_rows(conn: Connection, document_id: str) -> tuple[Row[Any], list[Row[
     """(the document's row, its page rows in order) for `record_data`, in one query and
     without ORM objects; None when there is no such document."""
     return split_record_rows(conn.execute(RECORD_ROWS, {"document_id": document_id}).all())
+
+
+def record_steps(document_id: str) -> Steps[tuple[Any, list[Any]] | None]:
+    """`record_rows` as steps (`store.steps`), for a driver of its own choice; its plan is
+    the same for every id."""
+    rows = yield Read(RECORD_ROWS, {"document_id": document_id}, plan_once=True)
+    return split_record_rows(rows)
 
 
 def split_record_rows(rows: Sequence[Any]) -> tuple[Any, list[Any]] | None:

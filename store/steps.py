@@ -6,6 +6,11 @@ The reads are *steps*: a generator that yields a `Read` (a statement built once,
 values of its parameters) and is sent back the statement's rows, until it returns its
 result. Nothing in the steps knows how a statement is sent; the driver knows nothing of what
 the steps compute. A search (`store.search`, `store.listing`) is written this way.
+
+Steps may also yield a `Write` (the audit line of a read: `store.read_audit`). Steps that
+write are run in one transaction, and the driver may send a write with the commit rather
+than at once: a refused write (or commit) is raised as `WriteRefused` once the steps have
+returned, and their result must then not be used.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, text
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 
@@ -43,8 +49,22 @@ class Read:
     plan_once: bool = False
 
 
-#: steps ending with a T: they yield reads and are sent each read's rows
-Steps = Generator[Read, Sequence[Any], T]
+@dataclass(frozen=True, eq=False)
+class Write:
+    """One statement that changes rows, committed with the reads of its steps; it is sent
+    back no rows."""
+
+    stmt: Executable
+    values: dict[str, Any]
+
+
+class WriteRefused(Exception):
+    """The database refused the writes of steps, or their commit: nothing they wrote is
+    kept, and what they read must not be answered as if it had been."""
+
+
+#: steps ending with a T: they yield reads (and writes) and are sent each one's rows
+Steps = Generator[Read | Write, Sequence[Any], T]
 
 
 _SET_LOCAL = text("SELECT set_config(:name, :value, true)")
@@ -59,13 +79,21 @@ def one_read(
 
 def run_steps(conn: Connection, steps: Steps[T], settings: Mapping[str, str] | None = None) -> T:
     """Run `steps` on `conn`, one statement after the other, and return their result; on
-    PostgreSQL with `settings` for the rest of the connection's transaction."""
+    PostgreSQL with `settings` for the rest of the connection's transaction. A write is sent
+    at once (the caller commits); if refused, `WriteRefused` is raised."""
     if settings and conn.dialect.name == "postgresql":
         for name, value in settings.items():
             conn.execute(_SET_LOCAL, {"name": name, "value": value})
     try:
-        read = next(steps)
+        step = next(steps)
         while True:
-            read = steps.send(conn.execute(read.stmt, read.values).all())
+            if isinstance(step, Write):
+                try:
+                    conn.execute(step.stmt, step.values)
+                except DBAPIError as exc:
+                    raise WriteRefused(str(exc.orig)) from exc
+                step = steps.send(())
+            else:
+                step = steps.send(conn.execute(step.stmt, step.values).all())
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]  # the step's own result type

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.settings import Settings, get_settings
 from store import ObjectStore, make_engine, make_session_factory, open_object_store
 from store.async_reads import AsyncReads
-from store.read_log import ReadLog
 from store.search import SEARCH_SETTINGS
 
 #: connections kept per API process for searches from the event loop (more at once: threads)
@@ -46,11 +45,6 @@ class Services:
         )
 
     @cached_property
-    def read_log(self) -> ReadLog:
-        """Audit lines of reads, written in batches (made on first use: workers need none)."""
-        return ReadLog(self.engine)
-
-    @cached_property
     def async_reads(self) -> AsyncReads:
         """The record read as a coroutine (made on first use: workers need none)."""
         return AsyncReads(self.engine, generic_plans=True)
@@ -62,8 +56,6 @@ class Services:
         return AsyncReads(self.engine, SEARCH_CONNECTIONS, SEARCH_SETTINGS)
 
     def close(self) -> None:
-        if "read_log" in self.__dict__:
-            self.read_log.close()
         for name in ("async_reads", "async_search"):
             if name in self.__dict__:
                 self.__dict__[name].close()
