@@ -45,6 +45,6 @@ async def _write_refused(request: Request, exc: WriteRefused) -> JSONResponse:
 
 
 def install_error_handlers(application: FastAPI) -> None:
-    # Starlette types handlers for any exception; this one takes its own kind only
+    # Starlette types handlers for any exception; each of these takes its own kind only
     application.add_exception_handler(StarletteHTTPException, _http_exception)  # type: ignore[arg-type]
-    application.add_exception_handler(WriteRefused, _write_refused)  # type: ignore[arg-type]
+    application.add_exception_handler(WriteRefused, _write_refused)  # type: ignore[arg-type]  # as above

@@ -114,8 +114,7 @@ REVIEW_MESSAGES: dict[ReviewCode, tuple[str, str]] = {
     ReviewCode.split_check: (
         "Văn bản được tách tự động từ một tệp quét nhiều văn bản: hãy kiểm tra trang đầu, "
         "trang cuối",
-        "The document was cut automatically from a scan of several: check its first and "
-        "last pages",
+        "The document was cut automatically from a scan of several: check its first and last pages",
     ),
     ReviewCode.not_signed: (
         "Bản số hoá chưa được ký số của cơ quan số hoá (khoá ký hoặc tệp có vấn đề)",
