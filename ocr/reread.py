@@ -17,7 +17,7 @@ from PIL import Image
 from ocr.dropout import drop_colour_ink
 from ocr.handwritten import upright_crop
 from ocr.hocr import parse_hocr
-from ocr.tesseract import _run
+from ocr.tesseract import _run, read_words_each
 
 #: at most this many lines of the area are read again, the lowest first (the name is last)
 MAX_LINES = 3
@@ -46,21 +46,25 @@ def read_lines(grey: Image.Image, *, lang: str, dpi: float) -> list[LineRead]:
     block = parse_hocr(_run(grey, "hocr", lang, f"--dpi {round(dpi)} --psm 6")["hocr"])
     out: list[LineRead] = []
     lines = [ln for ln in block.lines if any(_wordy(w.text) for w in ln.words)]
-    for line in lines[-MAX_LINES:]:
-        confs = [w.confidence for w in line.words if w.confidence is not None]
-        text = " ".join(w.text for w in line.words)
-        out.append(LineRead(text, min(confs, default=0.0), single=False))
+    chosen = lines[-MAX_LINES:]
+    bands = []
+    for line in chosen:
         y0 = min(w.bbox[1] for w in line.words)
         y1 = max(w.bbox[3] for w in line.words)
         for pad in LINE_PADS:
             top, bottom = max(0, y0 - pad * (y1 - y0)), min(grey.height, y1 + pad * (y1 - y0))
-            band = grey.crop((0, round(top), grey.width, round(bottom)))
-            single = parse_hocr(_run(band, "hocr", lang, f"--dpi {round(dpi)} --psm 7")["hocr"])
-            words = [w for ln in single.lines for w in ln.words]
-            confs = [w.confidence for w in words if w.confidence is not None]
-            text = " ".join(w.text for w in words)
+            bands.append(grey.crop((0, round(top), grey.width, round(bottom))))
+    # every band read as a single line (`--psm 7`) by one Tesseract process
+    singles = iter(read_words_each(bands, lang=lang, dpi=dpi, psm=7))
+    for line in chosen:
+        confs = [w.confidence for w in line.words if w.confidence is not None]
+        text = " ".join(w.text for w in line.words)
+        out.append(LineRead(text, min(confs, default=0.0), single=False))
+        for _pad in LINE_PADS:
+            words = next(singles)
+            text = " ".join(word for word, _ in words)
             if text.strip():
-                out.append(LineRead(text, min(confs, default=0.0), single=True))
+                out.append(LineRead(text, min((c for _, c in words), default=0.0), single=True))
     return out
 
 

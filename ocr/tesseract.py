@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +89,43 @@ def detect_orientation(image: Image.Image, *, dpi: float) -> Osd | None:
     if rotate is None or confidence is None:
         return None
     return Osd(int(rotate.group(1)) % 360, float(confidence.group(1)))
+
+
+def read_words_each(
+    images: list[Image.Image], *, lang: str, dpi: float, psm: int
+) -> list[list[tuple[str, float]]]:
+    """The words (text, confidence 0–1) of each of several small images, read by one
+    Tesseract process (a list file of images): the language model is loaded once, not once
+    per image, which is most of the cost of reading a line."""
+    if not images:
+        return []
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
+        listing = []
+        for i, image in enumerate(images):
+            path = Path(tmp) / f"{i:03d}.pgm"
+            (image if image.mode == "L" else image.convert("L")).save(path, format="PPM")
+            listing.append(str(path))
+        names = Path(tmp) / "images.txt"
+        names.write_text("\n".join(listing) + "\n", encoding="utf-8")
+        out = Path(tmp) / "words"
+        try:
+            pytesseract.pytesseract.run_tesseract(
+                str(names), str(out), extension="tsv", lang=lang,
+                config=f"--dpi {round(dpi)} --psm {psm} -c tessedit_create_tsv=1",
+                timeout=PAGE_TIMEOUT_S,
+            )  # fmt: skip
+            rows = (Path(tmp) / "words.tsv").read_text(encoding="utf-8", errors="replace")
+        except pytesseract.TesseractNotFoundError as exc:
+            raise RuntimeError("tesseract is not installed (Debian: tesseract-ocr)") from exc
+        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
+            raise ExtractionError(ErrorCode.ocr_failed, f"tesseract failed: {exc}") from exc
+    found: list[list[tuple[str, float]]] = [[] for _ in images]
+    for line in rows.splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue  # level 5: a word
+        page = int(cells[1]) - 1
+        if 0 <= page < len(found):
+            word = unicodedata.normalize("NFC", cells[11])
+            found[page].append((word, max(0.0, float(cells[10])) / 100))
+    return found
