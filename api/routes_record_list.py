@@ -32,6 +32,10 @@ async def list_records_route(
     svc: ServicesDep,
     principal: RecordsReader,
     unit: Annotated[list[str] | None, Query(description="Unit code; repeat for several")] = None,
+    dossier: Annotated[
+        list[str] | None,
+        Query(max_length=100, description="Dossier code (mã hồ sơ); repeat for several"),
+    ] = None,
     doc_type: Annotated[
         list[str] | None, Query(alias="type", description="Document type code, e.g. ke_hoach")
     ] = None,
@@ -81,7 +85,9 @@ async def list_records_route(
     500 characters is refused; beyond 16 words the rest is ignored; a `q` with no letter or
     digit finds nothing. Only digitized and needs_review records can be found by `q`.
     """
-    for name, values in (("unit", unit), ("type", doc_type), ("status", status)):
+    for name, values in (
+        ("unit", unit), ("dossier", dossier), ("type", doc_type), ("status", status),
+    ):  # fmt: skip
         if values and len(values) > MAX_VALUES:
             raise HTTPException(422, f"Quá nhiều giá trị cho {name} (tối đa {MAX_VALUES})")
     unknown = sorted(set(doc_type or ()) - set(document_types()))
@@ -100,6 +106,7 @@ async def list_records_route(
             ) from None
     filters = RecordFilters(
         units=tuple(unit or ()),
+        dossiers=tuple(dossier or ()),
         types=tuple(doc_type or ()),
         statuses=tuple(status or ()),
         issued_from=issued_from,

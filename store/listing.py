@@ -96,6 +96,8 @@ class RecordFilters:
     """Filters of the list; several values of one filter mean any of them."""
 
     units: tuple[str, ...] = ()
+    #: dossier codes (mã hồ sơ)
+    dossiers: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     statuses: tuple[Status, ...] = ()
     issued_from: date | None = None
@@ -107,6 +109,7 @@ class RecordFilters:
         """The filters that are set, as the parameters of `filter_clauses`."""
         values = {
             "units": list(self.units),
+            "dossiers": list(self.dossiers),
             "types": list(self.types),
             "statuses": [s.value for s in self.statuses],
             "issued_from": self.issued_from,
@@ -118,6 +121,7 @@ class RecordFilters:
     def key(self) -> list[Any]:
         return [
             sorted(self.units),
+            sorted(self.dossiers),
             sorted(self.types),
             sorted(s.value for s in self.statuses),
             self.issued_from,
@@ -132,6 +136,8 @@ def filter_clauses(names: frozenset[str]) -> tuple[ColumnElement[bool], ...]:
     out: list[ColumnElement[bool]] = []
     if "units" in names:
         out.append(DocumentRow.unit_code.in_(bindparam("units", expanding=True)))
+    if "dossiers" in names:
+        out.append(DocumentRow.dossier.in_(bindparam("dossiers", expanding=True)))
     if "types" in names:
         out.append(DocumentRow.doc_type.in_(bindparam("types", expanding=True)))
     if "statuses" in names:

@@ -86,6 +86,10 @@ def test_a_ward_loads_its_catalogue_and_a_reimport_updates(api: TestClient, svc:
     assert one["fields"]["maintenance"] == "01"
     listed = api.get("/api/v1/dossiers", headers=ward).json()
     assert [d["file_code"] for d in listed["items"]] == ["H49.1", "H49.2"]
+    # its records, listed by the records API
+    records = api.get("/api/v1/records?dossier=H49.1", headers=ward).json()["items"]
+    assert len(records) == 3 and {r["dossier"] for r in records} == {"H49.1"}
+    assert api.get("/api/v1/records?dossier=H49.2", headers=ward).json()["items"] == []
     # another ward sees none of them and may not load into this one
     other = bearer(svc, "records:read", "records:write", units=[OTHER])
     assert api.get("/api/v1/dossiers", headers=other).json()["items"] == []
