@@ -16,6 +16,7 @@ from schemas.auth import Principal
 from schemas.deliverable_errors import DeliverableErrorCode, deliverable_message
 from schemas.dossier import DossierPackageInput, PackageKind
 from store import unit_of_work
+from store.audit import audit
 from store.dossiers import (
     OpenPdf,
     PackageError,
@@ -26,7 +27,6 @@ from store.dossiers import (
 from store.dossiers.catalog import CatalogError, parse_catalog
 from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
-from store.models import AuditRow
 from store.units import unit_exists
 from worker.services import Services
 
@@ -147,10 +147,8 @@ def _prepared(
     opener = pdf_opener(svc.objects.open, ids)
     check_documents(package, opener)
     with unit_of_work(svc.sessions) as session:
-        session.add(
-            AuditRow(actor=principal.actor, action="dossier.export",
-                     detail={"dossier": file_code, "documents": len(ids)})
-        )  # fmt: skip
+        audit(session, principal.actor, "dossier.export",
+              detail={"dossier": file_code, "documents": len(ids)})  # fmt: skip
     return package, opener
 
 

@@ -3,6 +3,7 @@ are stored, each document its own record (in review, for a person to check the c
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -50,6 +51,5 @@ def _parts(item: InputFile, folder: Path, lang: str) -> list[tuple[Path, tuple[i
     if len(ranges) < 2:
         return None
     stem = Path(item.shown).stem
-    sub = folder / f"{len(list(folder.iterdir())):04d}"
-    sub.mkdir()
+    sub = Path(tempfile.mkdtemp(dir=folder))  # parts of two files may share a name
     return list(zip(split_pdf(item.path, ranges, sub, stem), ranges, strict=True))

@@ -66,6 +66,8 @@ class Station:
     actor: str = "watch"
     seen: dict[Path, Landed] = field(default_factory=dict)
     batches: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: the catalogue's dossier codes, read again at each look (not for each file)
+    known: set[str] = field(default_factory=set)
 
     def scan(self) -> list[Path]:
         """Files complete now: seen before with the same size and time, `settle` ago."""
@@ -85,6 +87,9 @@ class Station:
             if now - before.since >= self.settle:
                 ready.append(path)
         self.seen = present
+        if ready:
+            with unit_of_work(self.svc.sessions) as session:
+                self.known = dossier_codes(session)
         return sorted(ready, key=lambda p: natural_key(p.relative_to(self.root).as_posix()))
 
     def _files(self) -> list[Path]:
@@ -130,14 +135,13 @@ class Station:
         with unit_of_work(self.svc.sessions) as session:
             if not unit_exists(session, unit):
                 raise _Refused("unknown_unit", f"no unit {unit!r}: put files in DIR/<unit>/")
-            known = dossier_codes(session)
             key = (unit, dossier)
             if key not in self.batches:
                 self.batches[key] = create_batch(
                     session, unit=unit, dossier=dossier, label="watch", source="watch",
                     actor=self.actor,
                 ).id  # fmt: skip
-        in_dossier, ordinal = placement(shown.split("/", 1)[1], known, dossier)
+        in_dossier, ordinal = placement(shown.split("/", 1)[1], self.known, dossier)
         with path.open("rb") as stream:
             return ingest_file(
                 self.svc, self.batches[key], stream, path.name, actor=self.actor,

@@ -22,11 +22,6 @@ from schemas.settings import Settings
 _TSA_TIMEOUT = 20  # seconds; a TSA on the office network answers in well under one
 
 
-def signing_configured(settings: Settings) -> bool:
-    """True when a key file or a token is configured."""
-    return settings.sign_pkcs12 is not None or settings.sign_pkcs11_module is not None
-
-
 def load_signer(settings: Settings) -> DigitizingBodySigner | None:
     """The configured key, ready to sign; None when none is configured."""
     if settings.sign_pkcs12 is not None and settings.sign_pkcs11_module is not None:

@@ -54,20 +54,25 @@ def _run(image: Image.Image, extension: str, lang: str, config: str) -> dict[str
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
         path = Path(tmp) / "page.pgm"
         grey.save(path, format="PPM")
-        out = Path(tmp) / "page"
-        try:
-            pytesseract.pytesseract.run_tesseract(
-                str(path), str(out), extension=extension, lang=lang, config=config,
-                timeout=PAGE_TIMEOUT_S,
-            )  # fmt: skip
-            return {
-                ext: (Path(tmp) / f"page.{ext}").read_text(encoding="utf-8", errors="replace")
-                for ext in extension.split()
-            }
-        except pytesseract.TesseractNotFoundError as exc:
-            raise RuntimeError("tesseract is not installed (Debian: tesseract-ocr)") from exc
-        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
-            raise ExtractionError(ErrorCode.ocr_failed, f"tesseract failed: {exc}") from exc
+        return _tesseract(path, Path(tmp) / "page", extension, lang, config)
+
+
+def _tesseract(source: Path, out: Path, extension: str, lang: str, config: str) -> dict[str, str]:
+    """Run Tesseract on `source` (an image, or a .txt list of images); the output files'
+    text by extension (`out` + `.ext`)."""
+    try:
+        pytesseract.pytesseract.run_tesseract(
+            str(source), str(out), extension=extension, lang=lang, config=config,
+            timeout=PAGE_TIMEOUT_S,
+        )  # fmt: skip
+        return {
+            ext: out.with_name(f"{out.name}.{ext}").read_text(encoding="utf-8", errors="replace")
+            for ext in extension.split()
+        }
+    except pytesseract.TesseractNotFoundError as exc:
+        raise RuntimeError("tesseract is not installed (Debian: tesseract-ocr)") from exc
+    except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
+        raise ExtractionError(ErrorCode.ocr_failed, f"tesseract failed: {exc}") from exc
 
 
 def recognize(image: Image.Image, *, lang: str, dpi: float, psm: int = 3) -> Recognized:
@@ -107,18 +112,9 @@ def read_words_each(
             listing.append(str(path))
         names = Path(tmp) / "images.txt"
         names.write_text("\n".join(listing) + "\n", encoding="utf-8")
-        out = Path(tmp) / "words"
-        try:
-            pytesseract.pytesseract.run_tesseract(
-                str(names), str(out), extension="tsv", lang=lang,
-                config=f"--dpi {round(dpi)} --psm {psm} -c tessedit_create_tsv=1",
-                timeout=PAGE_TIMEOUT_S,
-            )  # fmt: skip
-            rows = (Path(tmp) / "words.tsv").read_text(encoding="utf-8", errors="replace")
-        except pytesseract.TesseractNotFoundError as exc:
-            raise RuntimeError("tesseract is not installed (Debian: tesseract-ocr)") from exc
-        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
-            raise ExtractionError(ErrorCode.ocr_failed, f"tesseract failed: {exc}") from exc
+        # pytesseract passes no `tsv` argument: TSV is asked for by its variable
+        config = f"--dpi {round(dpi)} --psm {psm} -c tessedit_create_tsv=1"
+        rows = _tesseract(names, Path(tmp) / "words", "tsv", lang, config)["tsv"]
     found: list[list[tuple[str, float]]] = [[] for _ in images]
     for line in rows.splitlines()[1:]:
         cells = line.split("\t")

@@ -201,6 +201,11 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
 
+def signing_configured(settings: Settings) -> bool:
+    """A key file or a token is configured for the digitizing body's signature."""
+    return settings.sign_pkcs12 is not None or settings.sign_pkcs11_module is not None
+
+
 def page_pixel_budget(settings: Settings) -> int:
     """The most pixels a page may have in one worker process (schemas/memory.py)."""
     memory = worker_memory_bytes(settings.worker_memory_mb)

@@ -10,6 +10,7 @@ from store.objects import (
     StoredOriginal,
     open_object_store,
     original_key,
+    record_key,
 )
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "open_object_store",
     "original_key",
     "reading",
+    "record_key",
     "unit_of_work",
 ]

@@ -10,11 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.record import ArchiveInfo, DocumentInfo, Status
-from store.documents import audit
+from store.audit import CORRECT, audit
 from store.events import RecordEvent, record_changed
 from store.models import AuditRow, DocumentRow, utcnow
-
-CORRECT = "document.correct"
 
 
 class StaleVersion(Exception):

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from schemas.errors import ErrorCode
 from schemas.record import FINAL_STATES, Status
 from store.attempts import forget_attempts
+from store.audit import audit
 from store.events import RecordEvent, record_changed
 from store.ids import new_id
 from store.models import (
-    AuditRow,
     BatchEntryRow,
     BatchRow,
     DocumentRow,
@@ -29,22 +29,6 @@ from store.models import (
 )
 
 _FINAL = [s.value for s in FINAL_STATES]
-
-
-def audit(
-    session: Session,
-    actor: str,
-    action: str,
-    *,
-    document_id: str | None = None,
-    batch_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditRow(
-            actor=actor, action=action, document_id=document_id, batch_id=batch_id, detail=detail
-        )
-    )
 
 
 def create_batch(

@@ -100,6 +100,11 @@ def original_key(sha256: str) -> str:
     return f"originals/{sha256[:2]}/{sha256}"
 
 
+def record_key(document_id: str, name: str) -> str:
+    """The key of one of a record's objects: ``records/<id>/<name>`` (record.json, …)."""
+    return f"records/{document_id}/{name}"
+
+
 def validate_key(key: str) -> str:
     """Return ``key`` if it is a safe object key, else raise ValueError.
 

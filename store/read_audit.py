@@ -22,7 +22,7 @@ batching writer it replaces (globals, fork and exit hooks, a connection of its o
 harder code to get right.
 
 Changes (corrections, uploads, users) are audited in their own transaction elsewhere
-(`store.documents.audit`).
+(`store.audit.audit`).
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from store.audit import audit
 from store.db import after_commit
 from store.ids import new_id
-from store.models import AuditRow, DocumentRow, WebhookDeliveryRow, WebhookRow, utcnow
+from store.models import DocumentRow, WebhookDeliveryRow, WebhookRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +40,6 @@ log = logging.getLogger(__name__)
 PING = "ping"
 #: where a record is read over the API; receivers join it to the base URL they know
 RECORD_PATH = "/api/v1/records/{id}"
-
-
-def audit(
-    session: Session,
-    actor: str,
-    action: str,
-    *,
-    document_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    # store.documents.audit would import store.events, which imports this module.
-    session.add(AuditRow(actor=actor, action=action, document_id=document_id, detail=detail))
 
 
 class DeliveryStatus(StrEnum):

@@ -30,8 +30,8 @@ from ocr.sniff import PDF
 from schemas.errors import ErrorCode
 from schemas.record import ArchiveInfo, Signature, Status
 from schemas.review import ReviewCode, ReviewReason
-from schemas.settings import Settings, page_pixel_budget
-from store import unit_of_work
+from schemas.settings import Settings, page_pixel_budget, signing_configured
+from store import record_key, unit_of_work
 from store.documents import (
     Claim,
     PageValues,
@@ -56,10 +56,6 @@ if TYPE_CHECKING:
     from ocr.signing import AppliedSignature
 
 log = logging.getLogger(__name__)
-
-
-def record_key(document_id: str, name: str) -> str:
-    return f"records/{document_id}/{name}"
 
 
 def hocr_key(document_id: str, page: int) -> str:
@@ -289,7 +285,7 @@ def _signed(
 ) -> tuple[AppliedSignature | None, str | None]:
     """The digitizing body's signature on the searchable PDF when a key is configured: what
     was applied, or why it could not be (the record is then published unsigned, in review)."""
-    if svc.settings.sign_pkcs12 is None and svc.settings.sign_pkcs11_module is None:
+    if not signing_configured(svc.settings):
         return None, None  # no key: the searchable PDF as it is
     from ocr.signing import SigningError  # pyHanko's signer loads where a key is set only
     from worker.signing import sign_copy

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from ocr.signing import AppliedSignature, DigitizingBodySigner
-from ocr.signing_keys import load_signer, signing_configured
+from ocr.signing_keys import load_signer
 from schemas.settings import Settings
 
 _lock = threading.Lock()
@@ -44,8 +44,6 @@ def _signer(settings: Settings) -> DigitizingBodySigner | None:
 def sign_copy(settings: Settings, source: Path, out: Path) -> AppliedSignature | None:
     """Sign the PDF/A `source` into `out` in the digitizing body's name; None when no key is
     configured. Raises ocr.signing.SigningError when the key or the file does not allow it."""
-    if not signing_configured(settings):
-        return None
     signer = _signer(settings)
     return signer.sign(source, out) if signer is not None else None
 

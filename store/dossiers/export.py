@@ -28,14 +28,15 @@ from schemas.dossier import (
 )
 from schemas.record import Status
 from schemas.tt05 import AccessMode, ConfidenceLevel, Language
+from store.audit import CORRECT
 from store.dossiers.dip import OpenPdf
 from store.dossiers.errors import PackageError
 from store.models import AuditRow, DocumentRow, DossierRow, UnitRow
+from store.objects import record_key
 
 #: the TT 05 type code of a document of no listed type (Khác)
 OTHER_TYPE = "32"
 SOFTWARE = Agent(name="sohoa", kind=AgentKind.software, identifier="sohoa 0.1.0")
-_CORRECT = "document.correct"
 
 
 class NoSuchDossier(LookupError):
@@ -79,7 +80,7 @@ def pdf_opener(open_object: Callable[[str], Any], ids: dict[int, str]) -> OpenPd
 
     @contextlib.contextmanager
     def opened(document: DossierDocument) -> Iterator[BinaryIO]:
-        with open_object(f"records/{ids[document.ordinal]}/searchable.pdf") as stream:
+        with open_object(record_key(ids[document.ordinal], "searchable.pdf")) as stream:
             yield stream
 
     return opened
@@ -110,12 +111,12 @@ def _document(doc: DocumentRow, ordinal: int) -> DossierDocument:
     signed = any(
         s.get("intact") and s.get("coverage") == "whole_file" for s in doc.signatures or []
     )
-    number = _fit(info.get("code_number"), 11)
+    number = _fit(info.get("code_number"), 100)
     mode = archive.get("mode") or AccessMode.public.value
     return DossierDocument(
         ordinal=ordinal,
         type_code=info.get("archive_type_code") or OTHER_TYPE,
-        code_number=number if number and len(str(info.get("code_number"))) <= 11 else None,
+        code_number=number if number and len(number) <= 11 else None,  # never cut short
         code_notation=_fit(info.get("code_notation"), 30),
         issued_date=doc.issued_on,
         organ_name=_fit(info.get("issuer"), 200),
@@ -165,7 +166,7 @@ def _events(
     by_id = {d.id: ordinals[d.id] for d in docs}
     corrections = session.scalars(
         select(AuditRow)
-        .where(AuditRow.action == _CORRECT, AuditRow.document_id.in_(list(by_id)))
+        .where(AuditRow.action == CORRECT, AuditRow.document_id.in_(list(by_id)))
         .order_by(AuditRow.id)
     )
     for line in corrections:

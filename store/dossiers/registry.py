@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from schemas.dossier import Dossier
 from schemas.record import Status
+from store.audit import audit
 from store.dossiers.catalog import Catalog, RowProblem
-from store.models import AuditRow, DocumentRow, DossierRow, utcnow
+from store.models import DocumentRow, DossierRow, utcnow
 
 #: documents that count in a dossier's totals: what was digitized (in review or not)
 _COUNTED = (Status.digitized.value, Status.needs_review.value)
@@ -78,19 +79,10 @@ def load_catalog(session: Session, catalog: Catalog, *, unit: str | None, actor:
             row.unit_code = unit or row.unit_code
             result.updated.append(dossier.file_code)
     result.problems.sort(key=lambda p: p.line)
-    session.add(
-        AuditRow(
-            actor=actor,
-            action="dossiers.load",
-            detail={
-                "unit": unit,
-                "created": len(result.created),
-                "updated": len(result.updated),
-                "unchanged": len(result.unchanged),
-                "problems": len(result.problems),
-            },
-        )
-    )
+    counts = {"created": result.created, "updated": result.updated,
+              "unchanged": result.unchanged, "problems": result.problems}  # fmt: skip
+    detail = {"unit": unit, **{name: len(items) for name, items in counts.items()}}
+    audit(session, actor, "dossiers.load", detail=detail)
     return result
 
 
