@@ -24,16 +24,14 @@ from api.auth import BatchesReader, BatchesWriter, require, still_authenticated
 from api.deps import ServicesDep, SessionDep
 from api.routes_records import visible_document
 from api.upload_limits import Allowance, quota_wait
+from api.upload_store import TRANSIENT, Context, store_files
 from api.uploads import (
     DRAIN_LIMIT,
-    TRANSIENT,
-    Context,
     Upload,
     UploadError,
     drain,
     multipart_boundary,
     receive_upload,
-    store_files,
 )
 from schemas.auth import Principal, Scope
 from schemas.batch import Batch, BatchAction, BatchPage
