@@ -4,7 +4,7 @@ A route that finds a problem itself (an unknown unit, a password too short) rais
 `HTTPException(422, "message")`; the handler turns the message into the same list, so
 clients parse one format and the OpenAPI document tells the truth about it.
 
-A read whose audit line the database refuses (`store.steps.WriteRefused`) is not answered:
+A read whose audit line the database refuses (`store.platform.steps.WriteRefused`) is not answered:
 503, to be retried, rather than a record handed out with no trace of who read it.
 """
 
@@ -17,7 +17,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from store.steps import WriteRefused
+from store.platform.steps import WriteRefused
 
 log = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ from schemas.auth import Scope as AuthScope
 from schemas.record import Status
 from schemas.settings import Settings
 from store import unit_of_work
-from store.models import DocumentRow, utcnow
+from store.platform.models import DocumentRow, utcnow
 from worker.app import broker_folder, light_queue, ocr_queue
 
 #: the request histogram and the process metrics of this process; the database figures are

@@ -12,7 +12,7 @@ from api.auth import Admin, forget_tokens
 from api.deps import ServicesDep
 from schemas.auth import Role, Scope, TokenOut, UserOut
 from store import unit_of_work
-from store.auth import (
+from store.accounts.auth import (
     AuthError,
     create_token,
     create_user,
@@ -23,7 +23,7 @@ from store.auth import (
     update_user,
     user_out,
 )
-from store.models import utcnow
+from store.platform.models import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 

@@ -12,7 +12,7 @@ from api.auth import SESSION_COOKIE, Caller, unauthorized
 from api.deps import ServicesDep
 from schemas.auth import Principal, Role, Scope
 from store import unit_of_work
-from store.auth import (
+from store.accounts.auth import (
     check_password,
     close_session,
     login_wait,

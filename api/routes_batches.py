@@ -37,7 +37,8 @@ from schemas.auth import Principal, Scope
 from schemas.batch import Batch, BatchAction, BatchPage
 from schemas.record import Record
 from store import after_commit, unit_of_work
-from store.batches import (
+from store.accounts.units import unit_exists
+from store.batches.progress import (
     MAX_KEY_LENGTH,
     batch_progress,
     cancel_batch,
@@ -49,12 +50,11 @@ from store.batches import (
     retry_batch,
     touch_idempotency_key,
 )
-from store.documents import create_batch, requeue
+from store.batches.quotas import AccountUsage, account_usage
 from store.dossiers.registry import dossier_codes
-from store.models import BatchRow, DocumentRow
-from store.quotas import AccountUsage, account_usage
-from store.records import build_record
-from store.units import unit_exists
+from store.platform.models import BatchRow, DocumentRow
+from store.records.documents import create_batch, requeue
+from store.records.reads import build_record
 from worker.pipeline import refresh_record_json
 from worker.services import Services
 from worker.tasks import enqueue_after_commit_safe

@@ -16,7 +16,8 @@ from schemas.auth import Principal
 from schemas.deliverable_errors import DeliverableErrorCode, deliverable_message
 from schemas.dossier import DossierPackageInput, PackageKind
 from store import unit_of_work
-from store.audit import audit
+from store.accounts.units import unit_exists
+from store.audit.trail import audit
 from store.dossiers import (
     OpenPdf,
     PackageError,
@@ -27,7 +28,6 @@ from store.dossiers import (
 from store.dossiers.catalog import CatalogError, parse_catalog
 from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
-from store.units import unit_exists
 from worker.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])

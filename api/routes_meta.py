@@ -12,7 +12,7 @@ from api.deps import SessionDep
 from api.downloads import etag_matches
 from schemas.jsonschema import SCHEMA_PATH
 from schemas.unit import Unit
-from store.units import list_units
+from store.accounts.units import list_units
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 

@@ -38,11 +38,11 @@ from ocr.sources import open_source
 from schemas.auth import Principal, Scope
 from schemas.record import Record, Status
 from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
-from store.corrections import StaleVersion
-from store.documents import pages_of
-from store.models import DocumentRow, PageRow
-from store.records import build_record
-from store.review import NotInReview, accept_document
+from store.platform.models import DocumentRow, PageRow
+from store.records.corrections import StaleVersion
+from store.records.documents import pages_of
+from store.records.reads import build_record
+from store.records.review import NotInReview, accept_document
 from worker.pipeline import hocr_key, record_key, refresh_record_json
 from worker.services import Services
 

@@ -15,9 +15,9 @@ from api.deps import ServicesDep
 from schemas.auth import Principal
 from schemas.plan import Inventory, Plan, Progress
 from store import unit_of_work
-from store.plans import PlanError, current_plan, inventories, load_plan, set_inventory
-from store.progress import compute_progress, today_in_vietnam
-from store.report import report_csv, report_xlsx
+from store.planning.plans import PlanError, current_plan, inventories, load_plan, set_inventory
+from store.planning.progress import compute_progress, today_in_vietnam
+from store.planning.report import report_csv, report_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 

@@ -12,14 +12,14 @@ from api.deps import ServicesDep
 from schemas.listing import RecordList
 from schemas.record import Status
 from schemas.vocab import document_types
-from store.listing import (
+from store.records.listing import (
     MAX_LIMIT,
     InvalidCursor,
     RecordFilters,
     list_page_json,
     search_page_json,
 )
-from store.search import MAX_QUERY_CHARS
+from store.search.engine import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 

@@ -4,7 +4,7 @@ corrections (PATCH) and their history.
 Every route applies the visibility rule of `Principal.may_see`: a record the caller may not
 see answers exactly like a record that does not exist. Every read by a service token is
 written to the audit log (`record.read`, with what was read) in the read's own transaction,
-committed before the answer leaves (`store.read_audit`); a read whose line the database
+committed before the answer leaves (`store.audit.reads`); a read whose line the database
 refuses is answered 503 (`api.errors`).
 
 Validators: the record's ETag is strong, `"<id>-v<version>-<updated µs>"`, and changes with
@@ -43,12 +43,12 @@ from schemas.auth import Principal, Scope
 from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
 from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
-from store.corrections import StaleVersion, correct_document, document_corrections
-from store.documents import pages_of
-from store.models import DocumentRow
-from store.read_audit import ReadLine, audit_read, audited
-from store.records import build_record, record_data, record_steps
-from store.units import unit_exists
+from store.accounts.units import unit_exists
+from store.audit.reads import ReadLine, audit_read, audited
+from store.platform.models import DocumentRow
+from store.records.corrections import StaleVersion, correct_document, document_corrections
+from store.records.documents import pages_of
+from store.records.reads import build_record, record_data, record_steps
 from worker.pipeline import record_key, refresh_record_json
 from worker.services import Services
 
@@ -105,7 +105,7 @@ def visible_document(session: Session, principal: Principal, record_id: str) -> 
 def _visible_rows(
     principal: Principal, found: tuple[Any, list[Any]] | None
 ) -> tuple[Any, list[Any]]:
-    """`visible_document` for plain rows with the pages (`store.records.record_steps`)."""
+    """`visible_document` for plain rows with the pages (`store.records.reads.record_steps`)."""
     if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return found
@@ -211,7 +211,7 @@ async def get_record(
         return response, _read_line(principal, record_id, "record", response)
 
     # one query and the audit line in one transaction, sent from the event loop
-    # (`store.async_reads`: the record read is the most frequent call of the API)
+    # (`store.platform.async_reads`: the record read is the most frequent call of the API)
     steps = audited(record_steps(record_id), answer)
     return await svc.async_reads.run(steps, transaction=_audited(principal))
 

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from api.auth import Admin
 from api.deps import ServicesDep
 from store import unit_of_work
-from store.events import RecordEvent
-from store.models import WebhookDeliveryRow, WebhookRow
-from store.units import unit_exists
-from store.webhooks import (
+from store.accounts.units import unit_exists
+from store.platform.models import WebhookDeliveryRow, WebhookRow
+from store.records.events import RecordEvent
+from store.webhooks.outbox import (
     DeliveryStatus,
     ReplayRefused,
     create_webhook,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from schemas.batch import EntryOutcome
 from schemas.errors import ErrorCode
 from schemas.settings import Settings
-from store.models import utcnow
-from store.quotas import AccountUsage
+from store.batches.quotas import AccountUsage
+from store.platform.models import utcnow
 from worker.ingest import Ingested
 
 #: Retry-After when the account has too many documents waiting: the time a worker takes to

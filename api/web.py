@@ -47,15 +47,15 @@ from schemas.record import Status
 from schemas.unit import Unit
 from schemas.vocab import document_types
 from store import unit_of_work
-from store.auth import session_principal
-from store.batches import batch_progress, list_batches
-from store.corrections import document_corrections
-from store.documents import pages_of
-from store.models import DocumentRow
-from store.progress import compute_progress
-from store.records import build_record
-from store.review import review_count, review_queue
-from store.units import list_units
+from store.accounts.auth import session_principal
+from store.accounts.units import list_units
+from store.batches.progress import batch_progress, list_batches
+from store.planning.progress import compute_progress
+from store.platform.models import DocumentRow
+from store.records.corrections import document_corrections
+from store.records.documents import pages_of
+from store.records.reads import build_record
+from store.records.review import review_count, review_queue
 
 router = APIRouter(include_in_schema=False)
 

@@ -40,7 +40,7 @@ def user_create(
     """Create a person's account. The password is read from SOHOA_NEW_PASSWORD, standard
     input, or a prompt; never from the command line, where other users could see it."""
     from store import unit_of_work
-    from store.auth import AuthError, create_user
+    from store.accounts.auth import AuthError, create_user
 
     password = _read_password()
     svc = ready_services()
@@ -65,7 +65,7 @@ def user_create(
 def user_password(username: str) -> None:
     """Set a new password (and log the person out everywhere)."""
     from store import unit_of_work
-    from store.auth import AuthError, set_password
+    from store.accounts.auth import AuthError, set_password
 
     password = _read_password()
     svc = ready_services()
@@ -81,7 +81,7 @@ def user_password(username: str) -> None:
 @user_app.command("list")
 def user_list() -> None:
     from store import unit_of_work
-    from store.auth import list_users
+    from store.accounts.auth import list_users
 
     svc = ready_services()
     with unit_of_work(svc.sessions) as session:
@@ -106,8 +106,8 @@ def token_create(
     """Create a service token (default scope records:read). The token is printed once, on
     the last line; only its hash is kept."""
     from store import unit_of_work
-    from store.auth import AuthError, create_token
-    from store.models import utcnow
+    from store.accounts.auth import AuthError, create_token
+    from store.platform.models import utcnow
 
     expires = utcnow() + timedelta(days=days) if days else None
     svc = ready_services()
@@ -134,7 +134,7 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     from store import unit_of_work
-    from store.auth import list_tokens
+    from store.accounts.auth import list_tokens
 
     svc = ready_services()
     with unit_of_work(svc.sessions) as session:
@@ -148,7 +148,7 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     from store import unit_of_work
-    from store.auth import revoke_token
+    from store.accounts.auth import revoke_token
 
     svc = ready_services()
     with unit_of_work(svc.sessions) as session:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def ready_services() -> Services:
     """This process's services, on a database brought to the newest schema."""
-    from store.migrate import prepare_database
+    from store.bootstrap import prepare_database
     from worker.services import services
 
     svc = services()

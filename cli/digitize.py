@@ -35,11 +35,11 @@ from schemas.batch import EntryOutcome
 from schemas.errors import ErrorCode, error_message
 from schemas.record import Record, Status
 from store import unit_of_work
-from store.documents import create_batch, mark_requeued
 from store.dossiers.naming import placement
 from store.dossiers.registry import dossier_codes
-from store.models import DocumentRow
-from store.records import load_record
+from store.platform.models import DocumentRow
+from store.records.documents import create_batch, mark_requeued
+from store.records.reads import load_record
 from worker.ingest import (
     MAX_NAME_BYTES,
     Ingested,

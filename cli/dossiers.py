@@ -28,9 +28,9 @@ def dossiers_load(
     Exit 0 when every row was loaded, 3 when some rows were refused (each listed with its
     line and reason; the others are loaded), 2 when the file is no catalogue."""
     from store import unit_of_work
+    from store.accounts.units import unit_exists
     from store.dossiers.catalog import CatalogError, read_catalog
     from store.dossiers.registry import load_catalog
-    from store.units import unit_exists
 
     try:
         catalog = read_catalog(path)

@@ -69,7 +69,7 @@ def digitize(
     from cli.digitize import digitize as run
     from cli.digitize import print_summary, write_outputs
     from store import unit_of_work
-    from store.units import unit_exists
+    from store.accounts.units import unit_exists
 
     console = Console(stderr=True)
     # Failures are in the summary table; per-document log lines would only break the bar.
@@ -244,7 +244,7 @@ def units_load(
     """Load (insert or update) units from an operator's CSV file."""
     from schemas.vocab import parse_units_csv
     from store import unit_of_work
-    from store.units import load_units
+    from store.accounts.units import load_units
 
     svc = ready_services()
     try:
@@ -261,7 +261,7 @@ def units_load(
 def units_list() -> None:
     """Print the known units."""
     from store import unit_of_work
-    from store.units import list_units
+    from store.accounts.units import list_units
 
     svc = ready_services()
     with unit_of_work(svc.sessions) as session:
@@ -273,7 +273,7 @@ def units_list() -> None:
 def records_show(record_id: str) -> None:
     """Print a record as JSON."""
     from store import unit_of_work
-    from store.records import load_record
+    from store.records.reads import load_record
 
     svc = ready_services()
     with unit_of_work(svc.sessions) as session:
@@ -297,8 +297,8 @@ def records_correct(
     from pydantic import ValidationError
 
     from store import unit_of_work
-    from store.corrections import correct_document
-    from store.units import unit_exists
+    from store.accounts.units import unit_exists
+    from store.records.corrections import correct_document
 
     values: dict[str, str | None] = {}
     for change in changes:

@@ -20,7 +20,7 @@ plan_app = typer.Typer(
 def plan_load(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Validate a plan file (YAML) and put it in force, with the inventory it carries."""
     from store import unit_of_work
-    from store.plans import PlanError, load_plan, read_plan_file
+    from store.planning.plans import PlanError, load_plan, read_plan_file
 
     try:
         plan = read_plan_file(path)
@@ -47,7 +47,7 @@ def plan_inventory(
     """Set what a unit still holds on paper (the denominators of its progress)."""
     from schemas.plan import Inventory
     from store import unit_of_work
-    from store.plans import PlanError, set_inventory
+    from store.planning.plans import PlanError, set_inventory
 
     svc = ready_services()
     entry = Inventory(unit=unit, documents=documents, pages=pages, dossiers=dossiers, note=note)
@@ -78,8 +78,8 @@ def report(
     from schemas.i18n import LANGS
     from schemas.plan import PACE_LABELS
     from store import unit_of_work
-    from store.progress import compute_progress
-    from store.report import (
+    from store.planning.progress import compute_progress
+    from store.planning.report import (
         LEVELS,
         REPORT,
         columns,
@@ -90,7 +90,7 @@ def report(
         total_label,
         total_row,
     )
-    from store.report import unit_row as row_of
+    from store.planning.report import unit_row as row_of
 
     if lang not in LANGS:
         typer.echo(f"error: --lang must be one of {', '.join(LANGS)}", err=True)

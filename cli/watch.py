@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store import unit_of_work
-from store.documents import create_batch
+from store.accounts.units import unit_exists
 from store.dossiers.naming import natural_key, placement
 from store.dossiers.registry import dossier_codes
-from store.units import unit_exists
+from store.records.documents import create_batch
 from worker.ingest import Ingested, ingest_file
 from worker.services import Services
 

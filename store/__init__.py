@@ -1,7 +1,7 @@
 """Object storage, the metadata database, and queries over them."""
 
-from store.db import after_commit, make_engine, make_session_factory, reading, unit_of_work
-from store.objects import (
+from store.platform.db import after_commit, make_engine, make_session_factory, reading, unit_of_work
+from store.platform.objects import (
     FileTooLarge,
     ObjectNotFound,
     ObjectStore,

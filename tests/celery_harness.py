@@ -15,7 +15,7 @@ from sqlalchemy import select
 from schemas.record import FINAL_STATES, Status
 from schemas.settings import Settings
 from store import unit_of_work
-from store.models import DocumentRow
+from store.platform.models import DocumentRow
 from worker.app import light_queue, ocr_queue
 from worker.services import Services
 

@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, text
 from schemas.auth import Scope
 from schemas.settings import Settings
 from store import ObjectStore, open_object_store, unit_of_work
-from store.auth import create_token
-from store.db import make_engine
-from store.migrate import alembic_config, prepare_database
+from store.accounts.auth import create_token
+from store.bootstrap import prepare_database
+from store.platform.db import make_engine
+from store.platform.migrate import alembic_config
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_moto_server
 from worker.services import Services
 

@@ -110,7 +110,7 @@ def configure(celery: Celery, settings: Settings) -> None:
         worker_hijack_root_logger=False,
         beat_schedule={
             "reconcile": {"task": "sohoa.reconcile", "schedule": float(settings.reconcile_every)},
-            # due webhook deliveries whose message was lost (store/webhooks.py)
+            # due webhook deliveries whose message was lost (store/webhooks/outbox.py)
             "webhooks": {
                 "task": "sohoa.webhooks.sweep",
                 "schedule": float(settings.reconcile_every),

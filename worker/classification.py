@@ -22,9 +22,9 @@ from ocr.sniff import PDF
 from ocr.sources import DocumentSource, open_source
 from schemas.record import Signature
 from schemas.settings import page_pixel_budget
-from store.corrections import corrections
-from store.models import PageRow
-from store.units import list_units
+from store.accounts.units import list_units
+from store.platform.models import PageRow
+from store.records.corrections import corrections
 from worker.services import Services
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from store import unit_of_work
-from store.documents import unit_backlog
+from store.records.documents import unit_backlog
 from worker.app import LEVELS
 from worker.services import Services
 

@@ -23,11 +23,12 @@ from schemas.batch import EntryOutcome
 from schemas.errors import ErrorCode, error_message
 from schemas.record import Status
 from store import FileTooLarge, after_commit, unit_of_work
-from store.documents import audit, find_by_sha256, next_entry_position, requeue
+from store.audit.trail import audit
 from store.dossiers.registry import place_in_dossier
-from store.events import RecordEvent, record_changed
-from store.ids import new_id
-from store.models import BatchEntryRow, BatchRow, DocumentRow
+from store.platform.ids import new_id
+from store.platform.models import BatchEntryRow, BatchRow, DocumentRow
+from store.records.documents import find_by_sha256, next_entry_position, requeue
+from store.records.events import RecordEvent, record_changed
 from worker.services import Services
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from store import unit_of_work
-from store.documents import renew_lease
+from store.records.documents import renew_lease
 from worker.services import Services
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,8 @@ from schemas.record import ArchiveInfo, Signature, Status
 from schemas.review import ReviewCode, ReviewReason
 from schemas.settings import Settings, page_pixel_budget, signing_configured
 from store import record_key, unit_of_work
-from store.documents import (
+from store.platform.models import DocumentRow
+from store.records.documents import (
     Claim,
     PageValues,
     claim,
@@ -45,8 +46,7 @@ from store.documents import (
     save_page,
     set_page_count,
 )
-from store.models import DocumentRow
-from store.records import build_record
+from store.records.reads import build_record
 from worker.classification import classification_record, classify_pages, unit_guess
 from worker.lease import keep_lease
 from worker.originals import forget_original, local_original

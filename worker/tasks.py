@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
-from store.attempts import begin_attempt, end_attempt
-from store.batches import purge_idempotency_keys
-from store.documents import expired_leases, mark_requeued, queued_before
+from store.batches.progress import purge_idempotency_keys
+from store.records.attempts import begin_attempt, end_attempt
+from store.records.documents import expired_leases, mark_requeued, queued_before
 from worker import pipeline, send_gate
 from worker.app import app
 from worker.broker_scan import broker_listing
@@ -40,7 +40,7 @@ def _backoff(retries: int) -> float:
 
 def _begin(document_id: str, job: str) -> bool:
     """Count the start of `job`; fail the document when earlier starts killed their worker
-    `max_crashes` times (store/attempts.py)."""
+    `max_crashes` times (store/records/attempts.py)."""
     svc = services()
     limit = svc.settings.max_crashes
     with unit_of_work(svc.sessions) as session:

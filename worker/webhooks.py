@@ -42,7 +42,7 @@ from urllib3.exceptions import (
 )
 
 from store import unit_of_work
-from store.webhooks import (
+from store.webhooks.outbox import (
     ClaimedDelivery,
     claim_delivery,
     deactivate,

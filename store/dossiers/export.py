@@ -28,11 +28,11 @@ from schemas.dossier import (
 )
 from schemas.record import Status
 from schemas.tt05 import AccessMode, ConfidenceLevel, Language
-from store.audit import CORRECT
+from store.audit.trail import CORRECT
 from store.dossiers.dip import OpenPdf
 from store.dossiers.errors import PackageError
-from store.models import AuditRow, DocumentRow, DossierRow, UnitRow
-from store.objects import record_key
+from store.platform.models import AuditRow, DocumentRow, DossierRow, UnitRow
+from store.platform.objects import record_key
 
 #: the TT 05 type code of a document of no listed type (Khác)
 OTHER_TYPE = "32"

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from schemas.dossier import Dossier
 from schemas.record import Status
-from store.audit import audit
+from store.audit.trail import audit
 from store.dossiers.catalog import Catalog, RowProblem
-from store.models import DocumentRow, DossierRow, utcnow
+from store.platform.models import DocumentRow, DossierRow, utcnow
 
 #: documents that count in a dossier's totals: what was digitized (in review or not)
 _COUNTED = (Status.digitized.value, Status.needs_review.value)

@@ -36,11 +36,11 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 from schemas.vocab import document_types
 from store import make_session_factory, unit_of_work
-from store.auth import create_token
-from store.db import make_engine
-from store.ids import new_id
-from store.migrate import prepare_database
-from store.models import DocumentRow, PageRow
+from store.accounts.auth import create_token
+from store.bootstrap import prepare_database
+from store.platform.db import make_engine
+from store.platform.ids import new_id
+from store.platform.models import DocumentRow, PageRow
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus_sample.jsonl"
 UNITS = Path(__file__).resolve().parents[2] / "schemas" / "vocab" / "units.csv"
@@ -139,7 +139,7 @@ def populate(url: str, n: int) -> tuple[list[str], str]:
     if batch_docs:
         flush()
     sessions = make_session_factory(engine)
-    from store.search import reindex_all
+    from store.search.engine import reindex_all
 
     with unit_of_work(sessions) as session:
         reindex_all(session)

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 import worker.services
 from schemas.record import FINAL_STATES, Status
 from store import unit_of_work
-from store.documents import create_batch
-from store.models import AuditRow, DocumentRow, JobAttemptRow, PageRow
+from store.platform.models import AuditRow, DocumentRow, JobAttemptRow, PageRow
+from store.records.documents import create_batch
 from tests.celery_harness import wait_until
 from tests.chaos.stack import RedisProcess, Workers, terminate_database_connections
 from tests.conftest import _reset_pg, make_services

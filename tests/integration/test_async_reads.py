@@ -1,4 +1,4 @@
-"""`store.async_reads`: the record read from the event loop gives exactly what the threaded
+"""`store.platform.async_reads`: the record read from the event loop gives exactly what the threaded
 read gives, survives a connection the server dropped, and never waits for a connection."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, text
 from schemas.auth import Principal, Scope
 from schemas.record import Record, Status
 from store import reading, unit_of_work
-from store.async_reads import AsyncReads
-from store.listing import RecordFilters, list_page_json, list_records_json
-from store.models import DocumentRow, PageRow
-from store.records import record_data, record_rows
-from store.steps import Read, Steps
+from store.platform.async_reads import AsyncReads
+from store.platform.models import DocumentRow, PageRow
+from store.platform.steps import Read, Steps
+from store.records.listing import RecordFilters, list_page_json, list_records_json
+from store.records.reads import record_data, record_rows
 from tests.conftest import _clear_pg, make_services
 from worker.services import Services
 

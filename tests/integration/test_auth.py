@@ -18,7 +18,7 @@ from api.app import app
 from api.auth import forget_tokens
 from schemas.auth import Role
 from store import unit_of_work
-from store.auth import (
+from store.accounts.auth import (
     LOGIN_FAILED,
     LOGIN_FAILURES_PER_CLIENT,
     LOGIN_FAILURES_PER_USER,
@@ -28,7 +28,7 @@ from store.auth import (
     create_user,
     note_login_failure,
 )
-from store.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
+from store.platform.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
 from tests.conftest import bearer
 from worker.services import Services
 

@@ -20,7 +20,7 @@ import worker.services
 from api.app import app
 from schemas.auth import ROLE_SCOPES, Role, Scope
 from store import unit_of_work
-from store.auth import create_token, create_user
+from store.accounts.auth import create_token, create_user
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app

@@ -17,7 +17,7 @@ from PIL import Image
 
 from schemas import Record
 from store import unit_of_work
-from store.attempts import begin_attempt, end_attempt
+from store.records.attempts import begin_attempt, end_attempt
 from tests.integration.test_cli import REPO
 from worker.services import Services
 
@@ -72,7 +72,7 @@ import os, sys
 from schemas.settings import Settings
 from worker.services import Services
 from store import unit_of_work
-from store.attempts import begin_attempt
+from store.records.attempts import begin_attempt
 svc = Services.from_settings(Settings(database_url=sys.argv[1], storage_url=sys.argv[2]))
 with unit_of_work(svc.sessions) as session:
     allowed = begin_attempt(session, sys.argv[3], "extract:1-2", 3)

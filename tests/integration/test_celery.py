@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 import worker.services
 from schemas import ErrorCode, Record, Status
 from store import unit_of_work
-from store.documents import create_batch
-from store.models import AuditRow, DocumentRow, PageRow
-from store.records import load_record
+from store.platform.models import AuditRow, DocumentRow, PageRow
+from store.records.documents import create_batch
+from store.records.reads import load_record
 from tests.celery_harness import WorkerProcess, all_final, statuses, wait_until
 from tests.conftest import REDIS_URL, make_services
 from tests.data.samples import (

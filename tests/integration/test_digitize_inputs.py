@@ -51,7 +51,7 @@ def install_faults() -> None:
     that file, or end its process outright for `step=kill:file name` (as the kernel does to
     a process out of memory); the rest of the pipeline is the real one."""
     from store import unit_of_work
-    from store.models import DocumentRow
+    from store.platform.models import DocumentRow
     from worker import pipeline
 
     faults = dict(

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from schemas import ErrorCode, Status
 from schemas.batch import EntryOutcome
 from store import after_commit, unit_of_work
-from store.documents import (
+from store.platform.models import AuditRow, DocumentRow, PageRow, UnitRow, utcnow
+from store.records.documents import (
     PageValues,
     claim,
     create_batch,
@@ -21,8 +22,7 @@ from store.documents import (
     save_page,
     stuck_documents,
 )
-from store.models import AuditRow, DocumentRow, PageRow, UnitRow, utcnow
-from store.records import batch_summary, load_record
+from store.records.reads import batch_summary, load_record
 from worker.ingest import ingest_file
 from worker.services import Services
 

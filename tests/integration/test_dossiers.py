@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 import worker.services
 from api.app import app
 from store import unit_of_work
-from store.models import DocumentRow, DossierRow
+from store.platform.models import DocumentRow, DossierRow
 from tests.conftest import bearer
 from tests.integration.test_cli import REPO
 from tests.unit.test_dossier_catalog import HEADER_VI, _xlsx

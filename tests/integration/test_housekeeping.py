@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 import worker.services
 from store import unit_of_work
-from store.models import IdempotencyRow, utcnow
+from store.platform.models import IdempotencyRow, utcnow
 from worker.services import Services
 from worker.tasks import IDEMPOTENCY_KEEP, housekeeping
 

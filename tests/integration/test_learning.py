@@ -10,10 +10,10 @@ import pytest
 
 from schemas import Record, Status
 from store import unit_of_work
-from store.corrections import correct_document
-from store.documents import create_batch
-from store.models import AuditRow
-from store.records import load_record
+from store.platform.models import AuditRow
+from store.records.corrections import correct_document
+from store.records.documents import create_batch
+from store.records.reads import load_record
 from tests.data.samples import get_spec, write_digital_pdf
 from worker import pipeline
 from worker.ingest import ingest_file

@@ -18,8 +18,8 @@ from api.app import app
 from api.routes_pages import MAX_SIDE, page_words
 from schemas.auth import Role
 from store import unit_of_work
-from store.auth import create_user
-from store.models import AuditRow
+from store.accounts.auth import create_user
+from store.platform.models import AuditRow
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app

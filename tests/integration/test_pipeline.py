@@ -11,8 +11,8 @@ import pytest
 from ocr import ExtractionError
 from schemas import ErrorCode, Record, Status
 from store import unit_of_work
-from store.documents import create_batch
-from store.records import load_record
+from store.records.documents import create_batch
+from store.records.reads import load_record
 from tests.conftest import make_services
 from tests.data.samples import cer, get_spec, write_bad_files, write_digital_pdf, write_scanned_pdf
 from worker import pipeline

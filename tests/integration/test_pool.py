@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from store.db import make_engine
+from store.platform.db import make_engine
 
 
 @pytest.fixture

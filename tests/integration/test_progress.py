@@ -19,10 +19,15 @@ import worker.services
 from api.app import app
 from schemas.plan import Pace, Plan, Progress
 from store import unit_of_work
-from store.models import DocumentRow, PageRow
-from store.plans import PlanError, load_plan, parse_plan, read_plan_file
-from store.progress import compute_progress, judge
-from store.workdays import add_working_days, holiday_name, is_working_day, working_days_between
+from store.planning.plans import PlanError, load_plan, parse_plan, read_plan_file
+from store.planning.progress import compute_progress, judge
+from store.planning.workdays import (
+    add_working_days,
+    holiday_name,
+    is_working_day,
+    working_days_between,
+)
+from store.platform.models import DocumentRow, PageRow
 from tests.conftest import bearer
 from worker.services import Services
 

@@ -1,4 +1,4 @@
-"""`store.read_audit`: the audit line of a read by a service is committed in the read's own
+"""`store.audit.reads`: the audit line of a read by a service is committed in the read's own
 transaction before the answer leaves; a read whose line the database refuses is answered 503,
 not 200. On both databases, on both ways a read runs (steps from the event loop or in a
 thread, and an ORM session)."""
@@ -18,12 +18,12 @@ import worker.services
 from api.app import app
 from api.errors import AUDIT_REFUSED
 from store import make_engine
-from store.async_reads import AsyncReads
-from store.migrate import prepare_database
-from store.models import AuditRow
-from store.read_audit import READ, ReadLine, audited
-from store.records import record_steps
-from store.steps import WriteRefused
+from store.audit.reads import READ, ReadLine, audited
+from store.bootstrap import prepare_database
+from store.platform.async_reads import AsyncReads
+from store.platform.models import AuditRow
+from store.platform.steps import WriteRefused
+from store.records.reads import record_steps
 from tests.conftest import bearer, make_services
 from tests.integration.test_record_api import upload
 from worker.app import app as celery_app

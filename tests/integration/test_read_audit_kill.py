@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 import worker.services
 from api.app import app
-from store.models import AuditRow
-from store.read_audit import READ
+from store.audit.reads import READ
+from store.platform.models import AuditRow
 from tests.conftest import bearer, make_services
 from tests.integration.test_api import _free_port
 from tests.integration.test_api_server import _wait_healthy

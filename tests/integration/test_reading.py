@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import insert, select, text
 
 from store import make_engine, make_session_factory, reading, unit_of_work
-from store.migrate import prepare_database
-from store.models import AuditRow, utcnow
+from store.bootstrap import prepare_database
+from store.platform.models import AuditRow, utcnow
 
 
 def test_a_read_commits_each_statement_and_leaves_the_pool_as_it_was(database_url: str) -> None:

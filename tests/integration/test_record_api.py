@@ -19,8 +19,8 @@ import worker.services
 from api.app import app
 from schemas.auth import Role
 from store import unit_of_work
-from store.auth import create_user
-from store.models import AuditRow, DocumentRow
+from store.accounts.auth import create_user
+from store.platform.models import AuditRow, DocumentRow
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app

@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-import store.search
+import store.search.engine
 import worker.services
 from api.app import app
 from store import unit_of_work
-from store.corrections import correct_document
-from store.models import DocumentRow
+from store.platform.models import DocumentRow
+from store.records.corrections import correct_document
 from tests.conftest import bearer
 from tests.integration.test_search import add_record
 from worker.services import Services
@@ -245,8 +245,8 @@ def test_who_may_list(svc: Services) -> None:
 def test_search_pages_while_records_are_added(
     svc: Services, api: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store.search, "RANK_WINDOW", 4)  # pages cross ranking blocks
-    monkeypatch.setattr(store.search, "RECENT_SLICE", 5)
+    monkeypatch.setattr(store.search.engine, "RANK_WINDOW", 4)  # pages cross ranking blocks
+    monkeypatch.setattr(store.search.engine, "RECENT_SLICE", 5)
     original = []
     for i in range(11):
         text = "Quyết định khen thưởng" if i % 3 == 0 else "quyet dinh khen thuong"

@@ -17,9 +17,9 @@ from sqlalchemy import update
 import worker.services
 from schemas.record import Status
 from store import unit_of_work
-from store.documents import claim
-from store.ids import new_id
-from store.models import DocumentRow, utcnow
+from store.platform.ids import new_id
+from store.platform.models import DocumentRow, utcnow
+from store.records.documents import claim
 from tests.celery_harness import wait_until
 from tests.conftest import REDIS_URL, _reset_pg, make_services
 from worker.app import app, configure, ocr_queue

@@ -26,9 +26,9 @@ from api.app import app
 from schemas.auth import Role
 from schemas.settings import Settings
 from store import original_key, unit_of_work
-from store.auth import create_user, revoke_token
-from store.models import ApiTokenRow, AuditRow, WebhookDeliveryRow
-from store.webhooks import create_webhook
+from store.accounts.auth import create_user, revoke_token
+from store.platform.models import ApiTokenRow, AuditRow, WebhookDeliveryRow
+from store.webhooks.outbox import create_webhook
 from tests.conftest import bearer
 from tests.integration.test_batch_events import events
 from tests.integration.test_progress import _docs

@@ -20,22 +20,22 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-import store.search
+import store.search.engine
 import worker.services
 from api.app import app
 from schemas.auth import Principal, Scope
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from store import make_engine, unit_of_work
-from store.async_reads import AsyncReads
-from store.corrections import correct_document
-from store.documents import PageValues, claim, mark_failed, mark_published, save_page
-from store.events import RecordEvent, record_changed
-from store.ids import new_id
-from store.listing import RecordFilters, list_records, list_records_json, search_page_json
-from store.migrate import upgrade_database
-from store.models import DocumentRow, PageRow, UTCDateTime
-from store.search import SEARCH_SETTINGS, reindex_all
+from store.platform.async_reads import AsyncReads
+from store.platform.ids import new_id
+from store.platform.migrate import upgrade_database
+from store.platform.models import DocumentRow, PageRow, UTCDateTime
+from store.records.corrections import correct_document
+from store.records.documents import PageValues, claim, mark_failed, mark_published, save_page
+from store.records.events import RecordEvent, record_changed
+from store.records.listing import RecordFilters, list_records, list_records_json, search_page_json
+from store.search.engine import SEARCH_SETTINGS, reindex_all
 from tests.conftest import bearer, make_services
 from worker.services import Services
 
@@ -385,7 +385,7 @@ def _corpus_records(n: int) -> list[tuple[str, list[str], dict[str, Any], str]]:
     for i in range(n):
         pages = [" ".join(rng.sample(paragraphs, 3)) for _ in range(rng.randint(1, 3))]
         if i % 7 == 0:  # some text typed without diacritics, as old OCR does
-            pages = [store.search.fold(p) for p in pages]
+            pages = [store.search.engine.fold(p) for p in pages]
         info = {
             "number": f"{rng.randint(1, 300)}/{rng.choice(['KH', 'QĐ', 'BC'])}-UBND",
             "subject": rng.choice(paragraphs)[:120],
@@ -444,9 +444,9 @@ def test_same_results_on_sqlite_and_postgresql(
 ) -> None:
     # small blocks and slices, so that several blocks and every way PostgreSQL has of filling
     # one are used (the newest slice walked, the wider one through the index, the rest)
-    monkeypatch.setattr(store.search, "RANK_WINDOW", 9)
-    monkeypatch.setattr(store.search, "RECENT_SLICE", 12)
-    monkeypatch.setattr(store.search, "WIDE_SLICE_FACTOR", 3)
+    monkeypatch.setattr(store.search.engine, "RANK_WINDOW", 9)
+    monkeypatch.setattr(store.search.engine, "RECENT_SLICE", 12)
+    monkeypatch.setattr(store.search.engine, "WIDE_SLICE_FACTOR", 3)
     from tests.conftest import _reset_pg
 
     _reset_pg(pg_server)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import cli.upload
 from cli.main import app as cli_app
 from store import unit_of_work
-from store.models import BatchRow, DocumentRow, IdempotencyRow
+from store.platform.models import BatchRow, DocumentRow, IdempotencyRow
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_digital_pdf
 from tests.integration.test_uploads import (

@@ -33,9 +33,9 @@ import worker.services
 from api.app import app
 from schemas import Batch, Status
 from store import unit_of_work
-from store.batches import batch_progress, claim_idempotency_key
-from store.documents import PageValues, claim, save_page, set_page_count
-from store.models import AuditRow, BatchRow, DocumentRow, IdempotencyRow, PageRow, utcnow
+from store.batches.progress import batch_progress, claim_idempotency_key
+from store.platform.models import AuditRow, BatchRow, DocumentRow, IdempotencyRow, PageRow, utcnow
+from store.records.documents import PageValues, claim, save_page, set_page_count
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf, write_png
 from worker.app import app as celery_app

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from cli.watch import Station, is_temporary, watch
 from store import unit_of_work
-from store.models import DocumentRow
+from store.platform.models import DocumentRow
 from tests.integration.test_uploads import pdf_bytes, serving
 from worker.services import Services
 

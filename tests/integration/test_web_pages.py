@@ -22,8 +22,8 @@ from api.web import STATIC, TEMPLATES, day_chart, safe_next
 from schemas.auth import Role
 from schemas.plan import DayCount
 from store import unit_of_work
-from store.auth import create_user
-from store.plans import load_plan, read_plan_file
+from store.accounts.auth import create_user
+from store.planning.plans import load_plan, read_plan_file
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf
 from worker.app import app as celery_app

@@ -22,19 +22,19 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-import store.webhooks
+import store.webhooks.outbox
 import worker.services
 from api.app import app
 from api.routes_webhooks import router as webhooks_router
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from store import unit_of_work
-from store.corrections import correct_document
-from store.documents import PageValues, mark_failed, mark_published, save_page
-from store.events import RecordEvent
-from store.ids import new_id
-from store.models import AuditRow, DocumentRow, WebhookDeliveryRow, WebhookRow
-from store.webhooks import create_webhook
+from store.platform.ids import new_id
+from store.platform.models import AuditRow, DocumentRow, WebhookDeliveryRow, WebhookRow
+from store.records.corrections import correct_document
+from store.records.documents import PageValues, mark_failed, mark_published, save_page
+from store.records.events import RecordEvent
+from store.webhooks.outbox import create_webhook
 from tests.celery_harness import WorkerProcess, wait_until
 from tests.conftest import REDIS_URL, bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
@@ -521,11 +521,11 @@ def test_unreachable_receiver_is_an_error_not_a_crash(hsvc: Services) -> None:
 
 def test_two_workers_never_send_one_delivery_twice(hsvc: Services, receiver: Receiver) -> None:
     subscribe(hsvc, receiver.url())
-    previous = store.webhooks.set_dispatcher(None)  # the broker message is "lost"
+    previous = store.webhooks.outbox.set_dispatcher(None)  # the broker message is "lost"
     try:
         publish(hsvc, new_document(hsvc))
     finally:
-        store.webhooks.set_dispatcher(previous)
+        store.webhooks.outbox.set_dispatcher(previous)
     row = one_delivery(hsvc)
     assert row.status == "pending" and receiver.requests == []
     results: list[str] = []
@@ -541,11 +541,11 @@ def test_two_workers_never_send_one_delivery_twice(hsvc: Services, receiver: Rec
 
 def test_sweep_sends_what_the_broker_lost(hsvc: Services, receiver: Receiver) -> None:
     subscribe(hsvc, receiver.url())
-    previous = store.webhooks.set_dispatcher(None)
+    previous = store.webhooks.outbox.set_dispatcher(None)
     try:
         publish(hsvc, new_document(hsvc))
     finally:
-        store.webhooks.set_dispatcher(previous)
+        store.webhooks.outbox.set_dispatcher(previous)
     assert receiver.requests == []
     assert sweep.delay().get() == {"sent": [one_delivery(hsvc).id]}
     assert len(receiver.requests) == 1 and one_delivery(hsvc).status == "delivered"
@@ -846,12 +846,12 @@ def test_real_worker_delivers_after_commit_and_beat_sweeps(
         worker_process.stop()
 
     # A change whose message is lost: only the periodic sweep (beat) can send it.
-    previous = store.webhooks.set_dispatcher(None)
+    previous = store.webhooks.outbox.set_dispatcher(None)
     try:
         second = new_document(svc)
         publish(svc, second)
     finally:
-        store.webhooks.set_dispatcher(previous)
+        store.webhooks.outbox.set_dispatcher(previous)
     assert one_delivery(svc, document_id=second).status == "pending"
     worker_process = WorkerProcess(svc.settings, tmp_path / "worker-beat.log", beat=True)
     try:

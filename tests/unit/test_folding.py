@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import store.search
-from store.search import (
+import store.search.engine
+from store.search.engine import (
     GAP,
     MAX_POSITION,
     MAX_POSITIONS_PER_LEXEME,
@@ -252,7 +252,7 @@ def test_snippets_read_unfolded_text_as_folded_text(monkeypatch: pytest.MonkeyPa
     queries += ["dân dang d đ", "i in ich", "251 25 1"]  # words sharing a first character
     fast = [snippets(pages, parse_query(q)) for q in queries]  # type: ignore[arg-type]
     assert any(fast)
-    monkeypatch.setattr(store.search, "_DROPPED", re.compile(r"[\s\S]"))  # always fold
+    monkeypatch.setattr(store.search.engine, "_DROPPED", re.compile(r"[\s\S]"))  # always fold
     assert [snippets(pages, parse_query(q)) for q in queries] == fast  # type: ignore[arg-type]
     with_marks = [(1, unicodedata.normalize("NFD", "Quyết định") + " cua Đảng\u00ad ủy")]
     [snippet] = snippets(with_marks, parse_query("quyết định đảng ủy"))  # type: ignore[arg-type]
@@ -277,6 +277,6 @@ def test_snippets_stop_reading_once_the_best_pages_are_certain(
     queries = ["quyết định", "ủy ban nhân dân", "dat dai", "ke hoach", "Điều", "năm", "ubnd"]
     early = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
     assert sum(len(s) == MAX_SNIPPETS for per_query in early for s in per_query) > 10
-    monkeypatch.setattr(store.search, "_STOP_EARLY", False)
+    monkeypatch.setattr(store.search.engine, "_STOP_EARLY", False)
     every = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
     assert early == every

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from store.ids import new_id
+from store.platform.ids import new_id
 
 
 def test_ids_are_ulids_ordered_by_time() -> None:

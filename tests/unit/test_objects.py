@@ -29,9 +29,8 @@ from typing import Any
 
 import pytest
 
-from store._local import LocalObjectStore
-from store._s3 import PART_SIZE, S3ObjectStore
-from store.objects import (
+from store.platform.folder_store import LocalObjectStore
+from store.platform.objects import (
     CHUNK_SIZE,
     TEMP_PREFIX,
     FileTooLarge,
@@ -42,6 +41,7 @@ from store.objects import (
     open_object_store,
     original_key,
 )
+from store.platform.s3_store import PART_SIZE, S3ObjectStore
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_moto_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -355,7 +355,7 @@ def test_check(store: ObjectStore) -> None:
 MEMORY_PROBE = r"""
 import hashlib, json, sys, tracemalloc
 from pathlib import Path
-from store.objects import open_object_store
+from store.platform.objects import open_object_store
 
 cfg = json.loads(sys.argv[1])
 store = open_object_store(cfg["url"], **cfg["options"])

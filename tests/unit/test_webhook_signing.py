@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from store.webhooks import encode_body
+from store.webhooks.outbox import encode_body
 from worker.webhooks import (
     BACKOFF_BASE,
     BACKOFF_CAP,
