@@ -9,23 +9,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import (
-    metrics,
-    routes_admin,
-    routes_auth,
-    routes_batches,
-    routes_dossiers,
-    routes_health,
-    routes_meta,
-    routes_pages,
-    routes_progress,
-    routes_record_list,
-    routes_records,
-    routes_webhooks,
-    web,
-)
+from api import metrics, web
 from api.errors import install_error_handlers
 from api.middleware import BodyTimeout, TrustedProxies
+from api.routes import (
+    admin,
+    auth,
+    batches,
+    dossiers,
+    health,
+    meta,
+    pages,
+    progress,
+    record_list,
+    records,
+    webhooks,
+)
+from worker.webhooks import install_dispatcher
 
 
 @asynccontextmanager
@@ -49,21 +49,22 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(application)
+    install_dispatcher()  # webhook deliveries start when the change that made them commits
     # Routes are tried in this order on every request: the ones other services call most
     # come first (health, then records), so they are found after few comparisons.
-    application.include_router(routes_health.router)
-    application.include_router(routes_record_list.router)  # before /records/{id}
-    application.include_router(routes_records.router)
-    application.include_router(routes_auth.router)
-    application.include_router(routes_admin.router)
-    application.include_router(routes_batches.router)
-    application.include_router(routes_meta.router)
-    application.include_router(routes_progress.router)
-    application.include_router(routes_dossiers.router)
+    application.include_router(health.router)
+    application.include_router(record_list.router)  # before /records/{id}
+    application.include_router(records.router)
+    application.include_router(auth.router)
+    application.include_router(admin.router)
+    application.include_router(batches.router)
+    application.include_router(meta.router)
+    application.include_router(progress.router)
+    application.include_router(dossiers.router)
     application.include_router(metrics.router)
     application.add_middleware(metrics.MetricsMiddleware)
-    application.include_router(routes_webhooks.router)
-    application.include_router(routes_pages.router)
+    application.include_router(webhooks.router)
+    application.include_router(pages.router)
     application.include_router(web.router)
     application.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     application.add_middleware(BodyTimeout)

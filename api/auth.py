@@ -23,7 +23,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from schemas.auth import Principal, Role, Scope
 from store import unit_of_work
 from store.accounts.auth import session_principal, token_principal
-from worker.services import Services, services
+from store.services import Services, services
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_HEADER = "X-CSRF-Token"

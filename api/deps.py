@@ -9,7 +9,7 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from store import unit_of_work
-from worker.services import Services, services
+from store.services import Services, services
 
 
 async def get_services() -> Services:

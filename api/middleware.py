@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from worker.services import services
+from store.services import services
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -30,8 +30,8 @@ from schemas.auth import Principal
 from schemas.errors import ErrorCode
 from store import StorageUnavailable
 from store.dossiers.naming import placement
+from store.services import Services
 from worker.ingest import Enqueue, Ingested, ingest_file, reject_file
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

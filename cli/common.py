@@ -13,13 +13,13 @@ from cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from cli.inputs import InputFile
-    from worker.services import Services
+    from store.services import Services
 
 
 def ready_services() -> Services:
     """This process's services, on a database brought to the newest schema."""
     from store.bootstrap import prepare_database
-    from worker.services import services
+    from store.services import services
 
     svc = services()
     prepare_database(svc.engine)

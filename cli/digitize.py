@@ -40,6 +40,7 @@ from store.dossiers.registry import dossier_codes
 from store.platform.models import DocumentRow
 from store.records.documents import create_batch, mark_requeued
 from store.records.reads import load_record
+from store.services import Services
 from worker.ingest import (
     MAX_NAME_BYTES,
     Ingested,
@@ -48,7 +49,6 @@ from worker.ingest import (
     ingest_file,
     shown_filename,
 )
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from schemas.settings import get_settings
+from store.services import Services, reset_services, services
 from worker import pipeline
 from worker.memory import cap_memory
-from worker.services import Services, reset_services, services
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from store.accounts.units import unit_exists
 from store.dossiers.naming import natural_key, placement
 from store.dossiers.registry import dossier_codes
 from store.records.documents import create_batch
+from store.services import Services
 from worker.ingest import Ingested, ingest_file
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from schemas.record import FINAL_STATES, Status
 from schemas.settings import Settings
 from store import unit_of_work
 from store.platform.models import DocumentRow
+from store.services import Services
 from worker.app import light_queue, ocr_queue
-from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,8 @@ from store.accounts.auth import create_token
 from store.bootstrap import prepare_database
 from store.platform.db import make_engine
 from store.platform.migrate import alembic_config
+from store.services import Services
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_moto_server
-from worker.services import Services
 
 #: the PostgreSQL server of the development and CI machines (trust auth)
 PG_ADMIN_URL = os.environ.get(

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from schemas.settings import Settings, get_settings
 from worker import send_gate
@@ -128,8 +128,17 @@ configure(app, get_settings())
 @worker_process_init.connect
 def _fresh_connections(**_: object) -> None:
     # A forked child must not reuse the parent's database or HTTP connections.
+    from store.services import reset_services
     from worker.memory import cap_memory
-    from worker.services import reset_services
 
     reset_services()
     cap_memory(get_settings())
+
+
+@worker_init.connect
+def _wire_up(**_: object) -> None:
+    # the worker sends webhook deliveries as soon as their transaction commits (a forked pool
+    # process inherits this; a solo worker runs its tasks right here)
+    from worker.webhooks import install_dispatcher
+
+    install_dispatcher()

@@ -25,7 +25,7 @@ from schemas.settings import page_pixel_budget
 from store.accounts.units import list_units
 from store.platform.models import PageRow
 from store.records.corrections import corrections
-from worker.services import Services
+from store.services import Services
 
 log = logging.getLogger(__name__)
 

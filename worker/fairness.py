@@ -13,8 +13,8 @@ import logging
 
 from store import unit_of_work
 from store.records.documents import unit_backlog
+from store.services import Services
 from worker.app import LEVELS
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from store.platform.ids import new_id
 from store.platform.models import BatchEntryRow, BatchRow, DocumentRow
 from store.records.documents import find_by_sha256, next_entry_position, requeue
 from store.records.events import RecordEvent, record_changed
-from worker.services import Services
+from store.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from store import unit_of_work
 from store.records.documents import renew_lease
-from worker.services import Services
+from store.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -47,10 +47,10 @@ from store.records.documents import (
     set_page_count,
 )
 from store.records.reads import build_record
+from store.services import Services
 from worker.classification import classification_record, classify_pages, unit_guess
 from worker.lease import keep_lease
 from worker.originals import forget_original, local_original
-from worker.services import Services
 
 if TYPE_CHECKING:
     from ocr.signing import AppliedSignature

@@ -14,14 +14,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ocr import ExtractionError
 from schemas.errors import ErrorCode
 from store import StorageUnavailable, unit_of_work
-from store.batches.progress import purge_idempotency_keys
+from store.batches.idempotency import purge_idempotency_keys
 from store.records.attempts import begin_attempt, end_attempt
 from store.records.documents import expired_leases, mark_requeued, queued_before
+from store.services import services
 from worker import pipeline, send_gate
 from worker.app import app
 from worker.broker_scan import broker_listing
 from worker.fairness import fair_priority
-from worker.services import services
 
 log = logging.getLogger(__name__)
 

@@ -42,6 +42,7 @@ from urllib3.exceptions import (
 )
 
 from store import unit_of_work
+from store.services import services
 from store.webhooks.outbox import (
     ClaimedDelivery,
     claim_delivery,
@@ -52,7 +53,6 @@ from store.webhooks.outbox import (
     set_dispatcher,
 )
 from worker.app import app
-from worker.services import services
 from worker.webhook_targets import allowed_networks, refusal
 
 log = logging.getLogger(__name__)
@@ -257,4 +257,10 @@ def sweep() -> dict[str, Any]:
 
 # Registered at import: the worker imports this module (Celery `include`), the API imports it
 # through its webhook routes. Anything else leaves the rows to the sweep.
-set_dispatcher(send_deliveries)
+def install_dispatcher() -> None:
+    """Start deliveries as soon as their transaction commits, from this process.
+
+    Called where a process is wired up (the API application, a Celery worker); a process
+    that does not call it leaves new deliveries to the sweep.
+    """
+    set_dispatcher(send_deliveries)

@@ -1,5 +1,4 @@
-"""Batches after upload: lists, progress (pace and time left), retry, cancel, and the
-idempotency keys that make a retried upload return the first batch.
+"""Batches after upload: who sees which batch, lists, progress (pace and time left).
 
 Progress is always a query over documents and pages, never a counter kept by hand.
 """
@@ -9,136 +8,25 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, true, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.orm import Session
 
 from schemas.auth import Principal
 from schemas.batch import Batch
-from schemas.errors import ErrorCode, error_message
 from schemas.record import FINAL_STATES, Status
-from store.audit.trail import audit
-from store.platform.db import unit_of_work
 from store.platform.models import (
     BatchEntryRow,
     BatchRow,
     DocumentRow,
-    IdempotencyRow,
     PageRow,
     utcnow,
 )
-from store.records.documents import requeue
-from store.records.events import RecordEvent, record_changed
 from store.records.reads import batch_summary
 
-#: a key whose request never finished (its process died) may be taken over after this long
-KEY_STALE_AFTER = timedelta(hours=1)
-MAX_KEY_LENGTH = 200
 _NOT_FINAL = (Status.queued.value, Status.processing.value)
-
-
-# --- idempotency keys -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyClaim:
-    """The outcome of claiming an Idempotency-Key.
-
-    `claimed`: this request owns the key and goes on. Otherwise `batch_id` is the batch the
-    first request made, or None while that request is still running.
-    """
-
-    claimed: bool
-    batch_id: str | None = None
-
-
-def claim_idempotency_key(
-    sessions: sessionmaker[Session],
-    actor: str,
-    key: str,
-    *,
-    stale_after: timedelta = KEY_STALE_AFTER,
-) -> KeyClaim:
-    """Insert the key row in its own transaction before anything else is done.
-
-    The primary key (actor, key) decides between concurrent requests: whoever inserts first
-    owns it; the others see the first one's batch, or that it is still running.
-    """
-    for _attempt in range(3):
-        try:
-            with unit_of_work(sessions) as session:
-                session.add(IdempotencyRow(actor=actor, key=key, batch_id=None))
-            return KeyClaim(claimed=True)
-        except IntegrityError:
-            pass
-        with unit_of_work(sessions) as session:
-            row = session.get(IdempotencyRow, (actor, key))
-            if row is None:
-                continue  # released meanwhile: try to insert again
-            if row.batch_id is not None:
-                return KeyClaim(claimed=False, batch_id=row.batch_id)
-            if row.created_at >= utcnow() - stale_after:
-                return KeyClaim(claimed=False)
-            # The request that owned it never finished: take it over, once.
-            taken = session.execute(
-                update(IdempotencyRow)
-                .where(
-                    IdempotencyRow.actor == actor,
-                    IdempotencyRow.key == key,
-                    IdempotencyRow.batch_id.is_(None),
-                    IdempotencyRow.created_at == row.created_at,
-                )
-                .values(created_at=utcnow())
-            )
-            return KeyClaim(claimed=bool(taken.rowcount))
-    return KeyClaim(claimed=False)
-
-
-def touch_idempotency_key(sessions: sessionmaker[Session], actor: str, key: str) -> None:
-    """Show that the request owning the key is still alive (a long upload)."""
-    with unit_of_work(sessions) as session:
-        session.execute(
-            update(IdempotencyRow)
-            .where(
-                IdempotencyRow.actor == actor,
-                IdempotencyRow.key == key,
-                IdempotencyRow.batch_id.is_(None),
-            )
-            .values(created_at=utcnow())
-        )
-
-
-def finish_idempotency_key(session: Session, actor: str, key: str, batch_id: str) -> None:
-    """Point the key at the batch its request made: later requests get that batch."""
-    session.execute(
-        update(IdempotencyRow)
-        .where(IdempotencyRow.actor == actor, IdempotencyRow.key == key)
-        .values(batch_id=batch_id)
-    )
-
-
-def release_idempotency_key(sessions: sessionmaker[Session], actor: str, key: str) -> None:
-    """Forget a key whose request made no batch (refused, or the client went away), so the
-    client may send it again."""
-    with unit_of_work(sessions) as session:
-        session.execute(
-            delete(IdempotencyRow).where(
-                IdempotencyRow.actor == actor,
-                IdempotencyRow.key == key,
-                IdempotencyRow.batch_id.is_(None),
-            )
-        )
-
-
-def purge_idempotency_keys(session: Session, older_than: timedelta) -> int:
-    """Drop keys older than `older_than`; returns how many."""
-    result = session.execute(
-        delete(IdempotencyRow).where(IdempotencyRow.created_at < utcnow() - older_than)
-    )
-    return int(result.rowcount or 0)
 
 
 # --- who sees which batch -------------------------------------------------------------------
@@ -346,88 +234,3 @@ def progress_fingerprint(batch: Batch) -> str:
         "done": batch.done,
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
-
-
-# --- retry and cancel -----------------------------------------------------------------------
-
-
-def batch_documents(
-    session: Session, batch_id: str, status: Status
-) -> list[tuple[str, str | None]]:
-    """(id, unit) of the distinct records the batch's entries point at, in `status`."""
-    rows = session.execute(
-        select(DocumentRow.id, DocumentRow.unit_code)
-        .where(
-            DocumentRow.id.in_(
-                select(BatchEntryRow.document_id).where(BatchEntryRow.batch_id == batch_id)
-            ),
-            DocumentRow.status == status.value,
-        )
-        .order_by(DocumentRow.id)
-    ).all()
-    return [(r[0], r[1]) for r in rows]
-
-
-def retry_batch(session: Session, batch_id: str, principal: Principal) -> list[str]:
-    """Put every failed record of the batch (that `principal` may act on) back in the queue;
-    returns their ids. The caller sends them to the workers after commit."""
-    requeued = []
-    for document_id, unit in batch_documents(session, batch_id, Status.failed):
-        if principal.may_use_unit(unit) and requeue(session, document_id, principal.actor):
-            requeued.append(document_id)
-    if requeued:
-        audit(
-            session,
-            principal.actor,
-            "batch.retry",
-            batch_id=batch_id,
-            detail={"records": len(requeued)},
-        )
-    return requeued
-
-
-def cancel_document(session: Session, document_id: str, actor: str) -> bool:
-    """A queued record becomes failed with the code `cancelled` (it can be retried later).
-
-    Guarded like every transition: a record a worker has already claimed is left to finish.
-    """
-    result = session.execute(
-        update(DocumentRow)
-        .where(DocumentRow.id == document_id, DocumentRow.status == Status.queued.value)
-        .values(
-            status=Status.failed.value,
-            error_code=ErrorCode.cancelled.value,
-            error_message=error_message(ErrorCode.cancelled, "en"),
-            lease=None,
-            heartbeat_at=None,
-            updated_at=utcnow(),
-            version=DocumentRow.version + 1,
-        )
-    )
-    if not result.rowcount:
-        return False
-    audit(session, actor, "document.cancelled", document_id=document_id)
-    record_changed(session, document_id, RecordEvent.failed)
-    return True
-
-
-def cancel_batch(session: Session, batch_id: str, principal: Principal) -> list[str]:
-    """Cancel the records this batch made that are still queued; returns their ids."""
-    rows = session.execute(
-        select(DocumentRow.id, DocumentRow.unit_code)
-        .where(DocumentRow.batch_id == batch_id, DocumentRow.status == Status.queued.value)
-        .order_by(DocumentRow.id)
-    ).all()
-    cancelled = [
-        doc_id
-        for doc_id, unit in rows
-        if principal.may_use_unit(unit) and cancel_document(session, doc_id, principal.actor)
-    ]
-    audit(
-        session,
-        principal.actor,
-        "batch.cancel",
-        batch_id=batch_id,
-        detail={"records": len(cancelled)},
-    )
-    return cancelled

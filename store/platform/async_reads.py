@@ -5,7 +5,7 @@ few statements each, written as steps: `store.platform.steps`). Through SQLAlche
 worker thread the record's statement cost three times the CPU of the same statement sent by
 psycopg from the event loop (measured in process: ~0.75 ms against ~0.23 ms): the thread hop
 (two wake-ups a request) and the execution layer were most of it. Here a statement built
-once by SQLAlchemy (`store.records.reads`, `store.records.listing`, `store.search.engine`)
+once by SQLAlchemy (`store.records.reads`, `store.records.listing`, `store.search`)
 is compiled once, its expanding `IN` parameters filled in per call by SQLAlchemy, and sent
 by psycopg; rows come back with the same names and values as through SQLAlchemy.
 

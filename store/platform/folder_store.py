@@ -17,20 +17,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from store.platform.objects import (
+from store.platform.files import (
     TEMP_PREFIX,
     BoundedReader,
+    check_range,
+    copy_atomically,
+    create_temp_file,
+    fsync_dir,
+    spool,
+)
+from store.platform.objects import (
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,
     StorageUnavailable,
     StoredOriginal,
-    check_range,
-    copy_atomically,
-    create_temp_file,
-    fsync_dir,
     original_key,
-    spool,
     validate_key,
     validate_prefix,
 )

@@ -19,19 +19,33 @@ Invalid keys raise :class:`ValueError`: they are programming errors, not storage
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
-import secrets
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlsplit
+
+from store.platform.files import (
+    CHUNK_SIZE,
+    TEMP_PREFIX,
+    BoundedReader,
+    Discard,
+    check_range,
+    copy_atomically,
+    spool,
+)
+from store.platform.storage_errors import (
+    FileTooLarge,
+    ObjectNotFound,
+    ObjectStoreError,
+    StorageUnavailable,
+)
 
 __all__ = [
     "CHUNK_SIZE",
@@ -46,41 +60,10 @@ __all__ = [
     "validate_key",
 ]
 
-#: Read/write granularity for streaming copies and hashing.
-CHUNK_SIZE = 1024 * 1024
-
-#: Name prefix of the temporary files written next to their destination before the atomic
-#: rename. The folder backend hides such files from listings and refuses keys that use it.
-TEMP_PREFIX = ".sohoa-tmp-"
-
 _MAX_KEY_BYTES = 1024  # the S3 limit; the folder backend keeps the same rule
 _BAD_KEY_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-
-
-class ObjectStoreError(Exception):
-    """Base of every object storage error."""
-
-
-class ObjectNotFound(ObjectStoreError):
-    """The key does not exist (permanent)."""
-
-    def __init__(self, message: str, *, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-class StorageUnavailable(ObjectStoreError):
-    """The store cannot serve the request right now (transient: retry later)."""
-
-
-class FileTooLarge(ObjectStoreError):
-    """The input of :meth:`ObjectStore.store_original` is larger than ``max_size``."""
-
-    def __init__(self, message: str, *, max_size: int | None = None) -> None:
-        super().__init__(message)
-        self.max_size = max_size
 
 
 @dataclass(frozen=True)
@@ -144,143 +127,6 @@ def _check_chars(value: str, what: str) -> None:
         raise ValueError(f"{what} must not contain '..': {value!r}")
 
 
-# --- atomic local files -------------------------------------------------------------------
-
-
-def create_temp_file(directory: Path) -> tuple[int, Path]:
-    """Create a fresh temporary file in ``directory``; returns (fd, path).
-
-    Opened with mode 0o666 minus the umask, like an ordinary file, so that the file keeps
-    sensible permissions once renamed into place (``mkstemp`` would make it 0600).
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    while True:
-        path = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
-        try:
-            return os.open(path, flags, 0o666), path
-        except FileExistsError:  # pragma: no cover - 64 random bits
-            continue
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (best effort where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def copy_atomically(source: BinaryIO, dest: Path, *, length: int | None = None) -> int:
-    """Copy ``source`` to ``dest`` through a temp file in the same directory; returns bytes.
-
-    The temp file is fsynced and renamed over ``dest`` (``os.replace``), so readers see the
-    old file or the complete new one, never a part. On any error the temp file is removed and
-    ``dest`` is untouched. The parent directory is created when missing. With ``length``, a
-    source that yields a different number of bytes is an error (the file changed under us).
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = create_temp_file(dest.parent)
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := source.read(CHUNK_SIZE):
-                out.write(chunk)
-                size += len(chunk)
-            if length is not None and size != length:
-                raise ObjectStoreError(f"expected {length} bytes from the source, got {size}")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    fsync_dir(dest.parent)
-    return size
-
-
-class _Discard(io.RawIOBase):
-    """A sink: bytes only hashed and counted."""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        return len(data)
-
-
-def spool(stream: BinaryIO, out: BinaryIO, max_size: int | None) -> tuple[str, int]:
-    """Copy ``stream`` into ``out`` in 1 MiB chunks while hashing; returns (sha256, size).
-
-    Raises FileTooLarge as soon as more than ``max_size`` bytes were read, so at most one chunk
-    past the limit is ever read.
-    """
-    if max_size is not None and max_size < 0:
-        raise ValueError("max_size must not be negative")
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(CHUNK_SIZE):
-        size += len(chunk)
-        if max_size is not None and size > max_size:
-            raise FileTooLarge(
-                f"the file is larger than the limit of {max_size} bytes", max_size=max_size
-            )
-        digest.update(chunk)
-        out.write(chunk)
-    out.flush()
-    return digest.hexdigest(), size
-
-
-# --- ranged reads -------------------------------------------------------------------------
-
-
-def check_range(start: int, length: int) -> tuple[int, int]:
-    """Validate the arguments of :meth:`ObjectStore.open_range`."""
-    if not isinstance(start, int) or not isinstance(length, int) or start < 0 or length < 0:
-        raise ValueError(f"a byte range needs start >= 0 and length >= 0, got {start}, {length}")
-    return start, length
-
-
-class BoundedReader(io.RawIOBase):
-    """At most ``length`` bytes of an underlying stream, which it closes when closed."""
-
-    def __init__(self, inner: BinaryIO, length: int) -> None:
-        self._inner = inner
-        self._left = length
-
-    @classmethod
-    def wrap(cls, inner: BinaryIO, length: int) -> BinaryIO:
-        reader = io.BufferedReader(cls(inner, length), buffer_size=CHUNK_SIZE)
-        return cast(BinaryIO, reader)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._left <= 0:
-            return 0
-        view = memoryview(buffer)[: self._left]
-        data = self._inner.read(len(view))
-        n = len(data)
-        view[:n] = data
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        if not self.closed:
-            self._inner.close()
-        super().close()
-
-
-# --- the interface ------------------------------------------------------------------------
-
-
 class ObjectStore(ABC):
     """Keys are ``/``-separated relative paths (see :func:`validate_key`).
 
@@ -316,7 +162,7 @@ class ObjectStore(ABC):
     def measure_original(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredOriginal:
         """Hash and count an uploaded file without storing it (a file refused at the door
         costs no storage); FileTooLarge past `max_size` as when storing."""
-        sha, size = spool(stream, _Discard(), max_size)
+        sha, size = spool(stream, Discard(), max_size)
         return StoredOriginal(key=original_key(sha), sha256=sha, size=size, created=False)
 
     def store_original(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredOriginal:

@@ -29,13 +29,12 @@ import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 
+from store.platform.files import CHUNK_SIZE, check_range
 from store.platform.objects import (
-    CHUNK_SIZE,
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,
     StorageUnavailable,
-    check_range,
     validate_key,
     validate_prefix,
 )

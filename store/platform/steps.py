@@ -5,7 +5,7 @@ either on a SQLAlchemy connection in a thread (`run_steps`) or from the event lo
 The reads are *steps*: a generator that yields a `Read` (a statement built once, with the
 values of its parameters) and is sent back the statement's rows, until it returns its
 result. Nothing in the steps knows how a statement is sent; the driver knows nothing of what
-the steps compute. A search (`store.search.engine`, `store.records.listing`) is written this way.
+the steps compute. A search (`store.search`, `store.records.listing`) is written this way.
 
 Steps may also yield a `Write` (the audit line of a read: `store.audit.reads`). Steps that
 write are run in one transaction, and the driver may send a write with the commit rather

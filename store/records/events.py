@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from store.platform.models import DocumentRow
-from store.search.engine import index_document
+from store.search.index import index_document
 from store.webhooks.outbox import enqueue_event
 
 

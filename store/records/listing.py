@@ -21,8 +21,8 @@ stamped when its transaction starts writing and becomes visible when it commits;
 against a transaction that commits while a client reads, start the next sync a minute
 before the remembered time — the overlap only repeats records.
 
-**Search (`q`)** orders by relevance (see `store.search.engine`): the newest matches in blocks of
-`store.search.engine.RANK_WINDOW`, each block ranked (exact diacritics, then metadata, then newest).
+**Search (`q`)** orders by relevance (see `store.search`): the newest matches in blocks of
+`store.search.ranked.RANK_WINDOW`, each block ranked (exact diacritics, then metadata, then newest).
 The cursor holds the block's upper bound and the position in it; records added later are
 newer than every bound and never shift a later page. A record changed between two pages
 may move inside its block (search is not the tool for sync).
@@ -65,17 +65,9 @@ from store.platform.models import DocumentRow, PageRow, UTCDateTime
 from store.platform.steps import Database, Read, Steps, database_of, run_steps
 from store.records.reads import error_of
 from store.records.visibility import VisibilityShape, visibility, visibility_clause
-from store.search.engine import (
-    SEARCH_SETTINGS,
-    SNIPPET_PAGES,
-    SearchQuery,
-    Where,
-    id_values,
-    ids_in,
-    parse_query,
-    ranked_block,
-    snippets,
-)
+from store.search.query import SearchQuery, parse_query
+from store.search.ranked import SEARCH_SETTINGS, Where, id_values, ids_in, ranked_block
+from store.search.snippets import SNIPPET_PAGES, snippets
 
 Order = Literal["asc", "desc"]
 MAX_LIMIT = 200
@@ -229,7 +221,7 @@ async def search_page_json(
     cursor: str | None = None,
 ) -> bytes:
     """A page of a search, as `list_records_json` gives it, its statements sent from the event
-    loop (`reads` made with `store.search.engine.SEARCH_SETTINGS`)."""
+    loop (`reads` made with `store.search.ranked.SEARCH_SETTINGS`)."""
     limit = max(1, min(limit, MAX_LIMIT))
     steps = _search_steps(reads.database, principal, filters, q, limit, cursor)
     page = await reads.run(steps)

@@ -4,11 +4,12 @@ A change of a record writes one delivery row per matching subscription in the tr
 the change (`enqueue_event`, called by `store.records.events.record_changed`): a committed change
 always has its deliveries, a rolled back one never has any.
 
-Sending is the worker's job, and the store may not import the worker. So the worker registers
-a *dispatcher* here (`set_dispatcher`) when its module is imported; after the commit, the new
-delivery ids are handed to it so delivery starts at once. Without a dispatcher (a script that
-only uses the store), or when the broker loses the message, the periodic sweep finds the due
-rows (`due_deliveries`) and sends them.
+Sending is the worker's job, and the store may not import the worker. So a process that can
+send installs a *dispatcher* here when it is wired up (`set_dispatcher`, called by
+`worker.webhooks.install_dispatcher` from the API application and the Celery worker); after
+the commit, the new delivery ids are handed to it so delivery starts at once. Without a
+dispatcher (a script that only uses the store), or when the broker loses the message, the
+periodic sweep finds the due rows (`due_deliveries`) and sends them.
 
 The body of an event never carries the record's content (text, subject, number, signer…):
 only its id, unit, status, version and times and the API path to fetch it. An event of a

@@ -139,7 +139,7 @@ def populate(url: str, n: int) -> tuple[list[str], str]:
     if batch_docs:
         flush()
     sessions = make_session_factory(engine)
-    from store.search.engine import reindex_all
+    from store.search.index import reindex_all
 
     with unit_of_work(sessions) as session:
         reindex_all(session)

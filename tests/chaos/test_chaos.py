@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import worker.services
+import store.services
 from schemas.record import FINAL_STATES, Status
 from store import unit_of_work
 from store.platform.models import AuditRow, DocumentRow, JobAttemptRow, PageRow
 from store.records.documents import create_batch
+from store.services import Services
 from tests.celery_harness import wait_until
 from tests.chaos.stack import RedisProcess, Workers, terminate_database_connections
 from tests.conftest import _reset_pg, make_services
@@ -30,7 +31,6 @@ from tests.data.writers import write_digital_pdf, write_scanned_pdf
 from tests.s3process import S3Process
 from worker.app import app, configure
 from worker.ingest import ingest_file
-from worker.services import Services
 from worker.tasks import enqueue
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
@@ -70,14 +70,14 @@ def stack(pg_server: str, tmp_path: Path) -> Iterator[Stack]:
         **timing,
     )
     configure(app, svc.settings)
-    worker.services._current = svc
+    store.services._current = svc
     workers = Workers(svc.settings, tmp_path)
     workers.start()
     try:
         yield Stack(svc, broker, s3, workers, tmp_path)
     finally:
         workers.stop()
-        worker.services._current = None
+        store.services._current = None
         svc.close()
         s3.stop()
         broker.stop()

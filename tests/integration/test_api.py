@@ -14,14 +14,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import worker.services
+import store.services
 from api.app import app
 from schemas import Batch, Record, Status
+from store.services import Services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,12 +31,12 @@ def client(svc: Services, tmp_path: Path) -> Iterator[TestClient]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # a sent task runs here, at once
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc)) as test_client:
             yield test_client
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
 
 

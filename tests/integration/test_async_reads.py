@@ -22,8 +22,8 @@ from store.platform.models import DocumentRow, PageRow
 from store.platform.steps import Read, Steps
 from store.records.listing import RecordFilters, list_page_json, list_records_json
 from store.records.reads import record_data, record_rows
+from store.services import Services
 from tests.conftest import _clear_pg, make_services
-from worker.services import Services
 
 UNIT = "phuong-co-nhue-1"
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-import worker.services
+import store.services
 from api.app import app
 from api.auth import forget_tokens
 from schemas.auth import Role
@@ -29,8 +29,8 @@ from store.accounts.auth import (
     note_login_failure,
 )
 from store.platform.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
+from store.services import Services
 from tests.conftest import bearer
-from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "mật-khẩu-đủ-dài"
@@ -38,12 +38,12 @@ PASSWORD = "mật-khẩu-đủ-dài"
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app) as client:
             yield client
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def _user(svc: Services, name: str, role: Role, units: tuple[str, ...] = ()) -> None:

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import api.routes_batches
+import api.routes.batches
 from api.app import app
+from store.services import Services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_digital_pdf
 from tests.integration.test_uploads import UNIT, LiveServer, pdf_bytes, serving
-from worker.services import Services
 
 
 def events(lines: Iterator[str]) -> Iterator[dict[str, str]]:
@@ -47,8 +47,8 @@ def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-unt
 
 @pytest.fixture
 def fast_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api.routes_batches, "POLL_SECONDS", 0.05)
-    monkeypatch.setattr(api.routes_batches, "KEEPALIVE_SECONDS", 0.3)
+    monkeypatch.setattr(api.routes.batches, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(api.routes.batches, "KEEPALIVE_SECONDS", 0.3)
 
 
 def test_a_finished_batch_streams_done_and_ends(
@@ -115,5 +115,5 @@ def test_a_waiting_batch_streams_progress_until_cancelled(
                 "comment": "keepalive"
             }
         # the stream of a client that went away is closed on the server too
-        wait_until(lambda: api.routes_batches.active_streams == 0)
-        assert api.routes_batches.active_streams == 0
+        wait_until(lambda: api.routes.batches.active_streams == 0)
+        assert api.routes.batches.active_streams == 0

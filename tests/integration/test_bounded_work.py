@@ -18,8 +18,8 @@ from PIL import Image
 from schemas import Record
 from store import unit_of_work
 from store.records.attempts import begin_attempt, end_attempt
+from store.services import Services
 from tests.integration.test_cli import REPO
-from worker.services import Services
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_bombs_fail_their_file_and_memory_stays_bounded(tmp_path: Path) -> None:
 DIE_IN_THE_MIDDLE = """
 import os, sys
 from schemas.settings import Settings
-from worker.services import Services
+from store.services import Services
 from store import unit_of_work
 from store.records.attempts import begin_attempt
 svc = Services.from_settings(Settings(database_url=sys.argv[1], storage_url=sys.argv[2]))

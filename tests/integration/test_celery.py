@@ -11,12 +11,13 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-import worker.services
+import store.services
 from schemas import ErrorCode, Record, Status
 from store import unit_of_work
 from store.platform.models import AuditRow, DocumentRow, PageRow
 from store.records.documents import create_batch
 from store.records.reads import load_record
+from store.services import Services
 from tests.celery_harness import WorkerProcess, all_final, statuses, wait_until
 from tests.conftest import REDIS_URL, make_services
 from tests.data.samples import (
@@ -30,7 +31,6 @@ from tests.data.samples import (
 from tests.pdfutil import long_pdf
 from worker.app import app, configure, ocr_queue
 from worker.ingest import ingest_file
-from worker.services import Services
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
@@ -62,9 +62,9 @@ def prod_svc(pg_server: str, s3_endpoint: str, queue_name: str) -> Iterator[Serv
         pages_per_task=2,
     )
     configure(app, svc.settings)
-    worker.services._current = svc  # what enqueue() counts the unit's backlog in
+    store.services._current = svc  # what enqueue() counts the unit's backlog in
     yield svc
-    worker.services._current = None
+    store.services._current = None
     svc.close()
 
 

@@ -23,8 +23,8 @@ from store.records.documents import (
     stuck_documents,
 )
 from store.records.reads import batch_summary, load_record
+from store.services import Services
 from worker.ingest import ingest_file
-from worker.services import Services
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -15,14 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-import worker.services
+import store.services
 from api.app import app
 from store import unit_of_work
 from store.platform.models import DocumentRow, DossierRow
+from store.services import Services
 from tests.conftest import bearer
 from tests.integration.test_cli import REPO
 from tests.unit.test_dossier_catalog import HEADER_VI, _xlsx
-from worker.services import Services
 
 WARD = "phuong-co-nhue-1"
 OTHER = "phuong-xuan-dinh"
@@ -38,12 +38,12 @@ def _catalog(*rows: list[object]) -> bytes:
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app) as client:
             yield client
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def _post(client: TestClient, data: bytes, headers: dict[str, str], **form: str):  # type: ignore[no-untyped-def]  # httpx's Response

@@ -14,10 +14,10 @@ from store.platform.models import AuditRow
 from store.records.corrections import correct_document
 from store.records.documents import create_batch
 from store.records.reads import load_record
+from store.services import Services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker import pipeline
 from worker.ingest import ingest_file
-from worker.services import Services
 
 pytestmark = pytest.mark.slow
 

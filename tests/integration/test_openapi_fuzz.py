@@ -19,13 +19,13 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-import worker.services
+import store.services
 from api.app import app
+from store.services import Services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 
 #: routes that stream until the batch is done; fuzzing them would only wait
 SKIPPED = ("/api/v1/batches/{batch_id}/events",)
@@ -38,9 +38,9 @@ def fuzz_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services
     svc.settings.broker_url = f"filesystem://{tmp / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    worker.services._current = svc
+    store.services._current = svc
     yield svc
-    worker.services._current = None
+    store.services._current = None
     celery_app.conf.task_always_eager = False
     svc.close()
 

@@ -13,19 +13,19 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-import worker.services
+import store.services
 from api.app import app
-from api.routes_pages import MAX_SIDE, page_words
+from api.routes.pages import MAX_SIDE, page_words
 from schemas.auth import Role
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.platform.models import AuditRow
+from store.services import Services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app
 from worker.app import configure
 from worker.pipeline import record_key
-from worker.services import Services
 
 UNIT = "phuong-co-nhue-1"
 OTHER_UNIT = "phuong-co-nhue-2"
@@ -41,12 +41,12 @@ def _client(svc: Services, tmp_path: Path) -> Iterator[TestClient]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # a sent task runs here, at once
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc)) as test_client:
             yield test_client
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
 
 

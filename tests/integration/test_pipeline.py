@@ -13,11 +13,11 @@ from schemas import ErrorCode, Record, Status
 from store import unit_of_work
 from store.records.documents import create_batch
 from store.records.reads import load_record
+from store.services import Services
 from tests.conftest import make_services
 from tests.data.samples import cer, get_spec, write_bad_files, write_digital_pdf, write_scanned_pdf
 from worker import pipeline
 from worker.ingest import ingest_file
-from worker.services import Services
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
-import worker.services
+import store.services
 from api.app import app
 from api.errors import AUDIT_REFUSED
 from store import make_engine
@@ -24,11 +24,11 @@ from store.platform.async_reads import AsyncReads
 from store.platform.models import AuditRow
 from store.platform.steps import WriteRefused
 from store.records.reads import record_steps
+from store.services import Services
 from tests.conftest import bearer, make_services
 from tests.integration.test_record_api import upload
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 
 MISSING = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
 
@@ -48,12 +48,12 @@ def env(database_url: str, tmp_path: Path) -> Iterator[tuple[Services, TestClien
     )
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # uploads are digitized here, at once
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             yield svc, client
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
         svc.close()
 

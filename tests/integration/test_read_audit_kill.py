@@ -16,17 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import worker.services
+import store.services
 from api.app import app
 from store.audit.reads import READ
 from store.platform.models import AuditRow
+from store.services import Services
 from tests.conftest import bearer, make_services
 from tests.integration.test_api import _free_port
 from tests.integration.test_api_server import _wait_healthy
 from tests.integration.test_record_api import upload
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 
 #: audited reads made before the kill
 READS = 60
@@ -45,12 +45,12 @@ def svc(database_url: str, tmp_path: Path) -> Iterator[Services]:
 def _a_digitized_record(svc: Services, tmp_path: Path) -> str:
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # digitized here, at once
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             return upload(client, tmp_path)
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
 
 

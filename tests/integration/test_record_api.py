@@ -15,18 +15,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import worker.services
+import store.services
 from api.app import app
 from schemas.auth import Role
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.platform.models import AuditRow, DocumentRow
+from store.services import Services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
 from worker.app import configure
 from worker.pipeline import record_key
-from worker.services import Services
 
 UNIT = "phong-noi-vu"
 OTHER_UNIT = "phong-tai-chinh-ke-hoach"
@@ -39,12 +39,12 @@ def env(
     svc = make_services(database_url, storage_url, broker_url=f"filesystem://{tmp_path / 'b'}")
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # uploads are digitized here, at once
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             yield svc, client
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
         svc.close()
 

@@ -12,15 +12,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-import store.search.engine
-import worker.services
+import store.search.ranked
+import store.services
 from api.app import app
 from store import unit_of_work
 from store.platform.models import DocumentRow
 from store.records.corrections import correct_document
+from store.services import Services
 from tests.conftest import bearer
 from tests.integration.test_search import add_record
-from worker.services import Services
 
 READ = "records:read"
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -28,12 +28,12 @@ T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc, READ, "records:secret")) as client:
             yield client
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def set_updated(svc: Services, record_id: str, when: datetime) -> None:
@@ -230,7 +230,7 @@ def test_bad_filters_are_422(svc: Services, api: TestClient) -> None:
 
 def test_who_may_list(svc: Services) -> None:
     add_record(svc, ["x"])
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app) as anonymous:
             assert anonymous.get("/api/v1/records").status_code == 401
@@ -239,14 +239,14 @@ def test_who_may_list(svc: Services) -> None:
         with TestClient(app, headers={"Authorization": "Bearer nope"}) as wrong:
             assert wrong.get("/api/v1/records").status_code == 401
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def test_search_pages_while_records_are_added(
     svc: Services, api: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store.search.engine, "RANK_WINDOW", 4)  # pages cross ranking blocks
-    monkeypatch.setattr(store.search.engine, "RECENT_SLICE", 5)
+    monkeypatch.setattr(store.search.ranked, "RANK_WINDOW", 4)  # pages cross ranking blocks
+    monkeypatch.setattr(store.search.ranked, "RECENT_SLICE", 5)
     original = []
     for i in range(11):
         text = "Quyết định khen thưởng" if i % 3 == 0 else "quyet dinh khen thuong"

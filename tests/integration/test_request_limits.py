@@ -21,13 +21,14 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-import api.routes_batches
+import api.routes.batches
 from api.app import app
 from schemas.auth import Role
 from schemas.settings import Settings
 from store import original_key, unit_of_work
 from store.accounts.auth import create_user, revoke_token
 from store.platform.models import ApiTokenRow, AuditRow, WebhookDeliveryRow
+from store.services import Services
 from store.webhooks.outbox import create_webhook
 from tests.conftest import bearer
 from tests.integration.test_batch_events import events
@@ -43,7 +44,6 @@ from tests.integration.test_uploads import (
     post,
     serving,
 )
-from worker.services import Services
 
 OTHER_UNIT = "phuong-co-nhue-1"
 PASSWORD = "mật-khẩu-đủ-dài-1"
@@ -292,8 +292,8 @@ def test_reports_show_only_the_units_of_a_limited_token(served: Services) -> Non
 def test_an_event_stream_ends_when_its_token_is_revoked(
     served: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.routes_batches, "POLL_SECONDS", 0.05)
-    monkeypatch.setattr(api.routes_batches, "REAUTH_SECONDS", 0.1)
+    monkeypatch.setattr(api.routes.batches, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(api.routes.batches, "REAUTH_SECONDS", 0.1)
     headers = bearer(served)
     with TestClient(app, headers=headers) as client:
         batch = post(client, [("waiting.pdf", pdf_bytes())], unit=UNIT).json()

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-import store.search.engine
-import worker.services
+import store.search.ranked
+import store.services
 from api.app import app
 from schemas.auth import Principal, Scope
 from schemas.errors import ErrorCode
@@ -35,9 +35,10 @@ from store.records.corrections import correct_document
 from store.records.documents import PageValues, claim, mark_failed, mark_published, save_page
 from store.records.events import RecordEvent, record_changed
 from store.records.listing import RecordFilters, list_records, list_records_json, search_page_json
-from store.search.engine import SEARCH_SETTINGS, reindex_all
+from store.search.index import reindex_all
+from store.search.ranked import SEARCH_SETTINGS
+from store.services import Services
 from tests.conftest import bearer, make_services
-from worker.services import Services
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus_sample.jsonl"
 READ = "records:read"
@@ -82,12 +83,12 @@ def add_record(
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc, READ, "records:secret")) as client:
             yield client
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def search(client: TestClient, q: str, **params: Any) -> list[dict[str, Any]]:
@@ -212,7 +213,7 @@ def test_secret_records_are_invisible_without_the_scope(svc: Services) -> None:
         svc, ["Tài liệu mật về kho vũ khí"], document={"secrecy": "mat", "subject": "Kho"}
     )
     public = add_record(svc, ["Tài liệu công khai về kho lưu trữ"])
-    worker.services._current = svc
+    store.services._current = svc
     try:
         with TestClient(app, headers=bearer(svc, READ)) as client:
             body = client.get("/api/v1/records", params={"q": "kho"}).text
@@ -226,14 +227,14 @@ def test_secret_records_are_invisible_without_the_scope(svc: Services) -> None:
             [item] = search(client, "vu khi")
             assert item["id"] == secret and "vũ khí" in item["snippets"][0]["text"]
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 def test_unit_limited_token_sees_only_its_units(svc: Services) -> None:
     mine = add_record(svc, ["Biên bản họp"], unit="phuong-co-nhue-1")
     add_record(svc, ["Biên bản họp"], unit="phong-noi-vu")
     add_record(svc, ["Biên bản họp"], unit=None)
-    worker.services._current = svc
+    store.services._current = svc
     try:
         headers = bearer(svc, READ, "records:secret", units=["phuong-co-nhue-1"])
         with TestClient(app, headers=headers) as client:
@@ -241,7 +242,7 @@ def test_unit_limited_token_sees_only_its_units(svc: Services) -> None:
             assert ids(client.get("/api/v1/records").json()["items"]) == [mine]
             assert search(client, "bien ban", unit="phong-noi-vu") == []
     finally:
-        worker.services._current = None
+        store.services._current = None
 
 
 HOSTILE = [
@@ -385,7 +386,7 @@ def _corpus_records(n: int) -> list[tuple[str, list[str], dict[str, Any], str]]:
     for i in range(n):
         pages = [" ".join(rng.sample(paragraphs, 3)) for _ in range(rng.randint(1, 3))]
         if i % 7 == 0:  # some text typed without diacritics, as old OCR does
-            pages = [store.search.engine.fold(p) for p in pages]
+            pages = [store.search.text.fold(p) for p in pages]
         info = {
             "number": f"{rng.randint(1, 300)}/{rng.choice(['KH', 'QĐ', 'BC'])}-UBND",
             "subject": rng.choice(paragraphs)[:120],
@@ -444,9 +445,9 @@ def test_same_results_on_sqlite_and_postgresql(
 ) -> None:
     # small blocks and slices, so that several blocks and every way PostgreSQL has of filling
     # one are used (the newest slice walked, the wider one through the index, the rest)
-    monkeypatch.setattr(store.search.engine, "RANK_WINDOW", 9)
-    monkeypatch.setattr(store.search.engine, "RECENT_SLICE", 12)
-    monkeypatch.setattr(store.search.engine, "WIDE_SLICE_FACTOR", 3)
+    monkeypatch.setattr(store.search.ranked, "RANK_WINDOW", 9)
+    monkeypatch.setattr(store.search.ranked, "RECENT_SLICE", 12)
+    monkeypatch.setattr(store.search.ranked, "WIDE_SLICE_FACTOR", 3)
     from tests.conftest import _reset_pg
 
     _reset_pg(pg_server)

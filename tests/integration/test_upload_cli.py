@@ -17,6 +17,7 @@ import cli.upload
 from cli.main import app as cli_app
 from store import unit_of_work
 from store.platform.models import BatchRow, DocumentRow, IdempotencyRow
+from store.services import Services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_digital_pdf
 from tests.integration.test_uploads import (
@@ -27,7 +28,6 @@ from tests.integration.test_uploads import (
     pdf_bytes,
     serving,
 )
-from worker.services import Services
 
 
 @pytest.fixture(autouse=True)

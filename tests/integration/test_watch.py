@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from cli.watch import Station, is_temporary, watch
 from store import unit_of_work
 from store.platform.models import DocumentRow
+from store.services import Services
 from tests.integration.test_uploads import pdf_bytes, serving
-from worker.services import Services
 
 WARD = "phuong-co-nhue-1"
 

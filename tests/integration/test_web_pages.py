@@ -14,7 +14,7 @@ import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-import worker.services
+import store.services
 from api.app import app
 from api.i18n import LOCALE_DIR as LOCALE
 from api.i18n import MESSAGES, fmt_date, fmt_number, fmt_percent, js_messages, translate
@@ -24,11 +24,11 @@ from schemas.plan import DayCount
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.planning.plans import load_plan, read_plan_file
+from store.services import Services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "mật-khẩu-đủ-dài"
@@ -46,7 +46,7 @@ def site(svc: Services, tmp_path: Path) -> Iterator[Services]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    worker.services._current = svc
+    store.services._current = svc
     with unit_of_work(svc.sessions) as session:
         create_user(session, "van-thu", PASSWORD, Role.staff, units=[UNIT])
         create_user(session, "van-thu-2", PASSWORD, Role.staff, units=[OTHER_UNIT])
@@ -56,7 +56,7 @@ def site(svc: Services, tmp_path: Path) -> Iterator[Services]:
     try:
         yield svc
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
 
 

@@ -22,10 +22,10 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+import store.services
 import store.webhooks.outbox
-import worker.services
 from api.app import app
-from api.routes_webhooks import router as webhooks_router
+from api.routes.webhooks import router as webhooks_router
 from schemas.errors import ErrorCode
 from schemas.record import Status
 from store import unit_of_work
@@ -34,13 +34,13 @@ from store.platform.models import AuditRow, DocumentRow, WebhookDeliveryRow, Web
 from store.records.corrections import correct_document
 from store.records.documents import PageValues, mark_failed, mark_published, save_page
 from store.records.events import RecordEvent
+from store.services import Services
 from store.webhooks.outbox import create_webhook
 from tests.celery_harness import WorkerProcess, wait_until
 from tests.conftest import REDIS_URL, bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
 from worker.app import configure
-from worker.services import Services
 from worker.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -156,11 +156,11 @@ def hsvc(database_url: str, tmp_path: Path) -> Iterator[Services]:
     )
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    worker.services._current = svc
+    store.services._current = svc
     try:
         yield svc
     finally:
-        worker.services._current = None
+        store.services._current = None
         celery_app.conf.task_always_eager = False
         svc.close()
 

@@ -11,26 +11,18 @@ from pathlib import Path
 
 import pytest
 
-import store.search.engine
-from store.search.engine import (
-    GAP,
-    MAX_POSITION,
-    MAX_POSITIONS_PER_LEXEME,
-    MAX_QUERY_TOKENS,
-    MAX_SNIPPETS,
+import store.search.snippets
+from store.search.entries import GAP, MAX_POSITION, MAX_POSITIONS_PER_LEXEME, build_entry
+from store.search.literals import fts_match, fts_text, tsquery_literal, tsvector_literal
+from store.search.query import MAX_QUERY_TOKENS, parse_query
+from store.search.snippets import MAX_SNIPPETS, snippets
+from store.search.text import (
     MAX_TOKEN_CHARS,
-    _segment,
-    build_entry,
     exact_form,
     fold,
     fold_with_offsets,
-    fts_match,
-    fts_text,
-    parse_query,
-    snippets,
+    segment,
     tokenize,
-    tsquery_literal,
-    tsvector_literal,
 )
 
 VIETNAMESE = (
@@ -102,7 +94,7 @@ def test_fast_index_tokens_are_the_query_tokens() -> None:
     for sample in samples:
         sample = unicodedata.normalize("NFC", sample)
         tokens = tokenize(sample)
-        assert _segment(sample) == (
+        assert segment(sample) == (
             [t.folded for t in tokens],
             [t.exact for t in tokens if t.exact],
         ), repr(sample)
@@ -252,7 +244,7 @@ def test_snippets_read_unfolded_text_as_folded_text(monkeypatch: pytest.MonkeyPa
     queries += ["dân dang d đ", "i in ich", "251 25 1"]  # words sharing a first character
     fast = [snippets(pages, parse_query(q)) for q in queries]  # type: ignore[arg-type]
     assert any(fast)
-    monkeypatch.setattr(store.search.engine, "_DROPPED", re.compile(r"[\s\S]"))  # always fold
+    monkeypatch.setattr(store.search.snippets, "_DROPPED", re.compile(r"[\s\S]"))  # always fold
     assert [snippets(pages, parse_query(q)) for q in queries] == fast  # type: ignore[arg-type]
     with_marks = [(1, unicodedata.normalize("NFD", "Quyết định") + " cua Đảng\u00ad ủy")]
     [snippet] = snippets(with_marks, parse_query("quyết định đảng ủy"))  # type: ignore[arg-type]
@@ -277,6 +269,6 @@ def test_snippets_stop_reading_once_the_best_pages_are_certain(
     queries = ["quyết định", "ủy ban nhân dân", "dat dai", "ke hoach", "Điều", "năm", "ubnd"]
     early = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
     assert sum(len(s) == MAX_SNIPPETS for per_query in early for s in per_query) > 10
-    monkeypatch.setattr(store.search.engine, "_STOP_EARLY", False)
+    monkeypatch.setattr(store.search.snippets, "_STOP_EARLY", False)
     every = [[snippets(doc, parse_query(q)) for doc in documents] for q in queries]  # type: ignore[arg-type]
     assert early == every

@@ -5,9 +5,9 @@ Revises: 0003
 Create Date: 2026-11-27 10:00:00.000000
 
 PostgreSQL: `search_docs` with three tsvectors (stream, metadata, exact forms) written by
-`store.search.engine`, and a GIN index on the stream. SQLite: `search_docs` (a rowid per record) and
+`store.search`, and a GIN index on the stream. SQLite: `search_docs` (a rowid per record) and
 the FTS5 table `search_fts`. Both: indexes for the list's order `(updated_at, id)`, alone and
-after a unit or a status. Records already digitized are indexed (`store.search.engine.reindex_all`).
+after a unit or a status. Records already digitized are indexed (`store.search.index.reindex_all`).
 Neither `unaccent` nor `pg_trgm` is used: folding is done in Python, the same for both
 databases.
 """
@@ -56,7 +56,7 @@ def upgrade() -> None:
     for name, columns in _LIST_INDEXES.items():
         op.create_index(name, "documents", columns)
 
-    from store.search.engine import reindex_all  # the index format is the code's
+    from store.search.index import reindex_all  # the index format is the code's
 
     session = Session(bind=bind)
     try:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from api.auth import RecordsReader, require
 from api.deps import ServicesDep
 from api.downloads import etag_matches
-from api.routes_records import NOT_FOUND, record_etag, visible_document
+from api.routes.records import NOT_FOUND, record_etag, visible_document
 from ocr import parse_hocr
 from ocr.errors import ExtractionError
 from ocr.sniff import PDF
@@ -43,8 +43,8 @@ from store.records.corrections import StaleVersion
 from store.records.documents import pages_of
 from store.records.reads import build_record
 from store.records.review import NotInReview, accept_document
+from store.services import Services
 from worker.pipeline import hocr_key, record_key, refresh_record_json
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from api.deps import ServicesDep
 from api.health_checks import run_checks
 from schemas.settings import Settings
+from store.services import Services
 from worker.app import broker_folder
-from worker.services import Services
 
 router = APIRouter(tags=["health"])
 

@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from api.auth import BatchesReader, BatchesWriter, require, still_authenticated
 from api.deps import ServicesDep, SessionDep
-from api.routes_records import visible_document
+from api.routes.records import visible_document
 from api.upload_limits import Allowance, quota_wait
 from api.upload_store import TRANSIENT, Context, store_files
 from api.uploads import (
@@ -38,25 +38,22 @@ from schemas.batch import Batch, BatchAction, BatchPage
 from schemas.record import Record
 from store import after_commit, unit_of_work
 from store.accounts.units import unit_exists
-from store.batches.progress import (
+from store.batches.actions import cancel_batch, retry_batch
+from store.batches.idempotency import (
     MAX_KEY_LENGTH,
-    batch_progress,
-    cancel_batch,
     claim_idempotency_key,
     finish_idempotency_key,
-    list_batches,
-    progress_fingerprint,
     release_idempotency_key,
-    retry_batch,
     touch_idempotency_key,
 )
+from store.batches.progress import batch_progress, list_batches, progress_fingerprint
 from store.batches.quotas import AccountUsage, account_usage
 from store.dossiers.registry import dossier_codes
 from store.platform.models import BatchRow, DocumentRow
 from store.records.documents import create_batch, requeue
 from store.records.reads import build_record
+from store.services import Services
 from worker.pipeline import refresh_record_json
-from worker.services import Services
 from worker.tasks import enqueue_after_commit_safe
 
 log = logging.getLogger(__name__)

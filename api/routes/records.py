@@ -49,8 +49,8 @@ from store.platform.models import DocumentRow
 from store.records.corrections import StaleVersion, correct_document, document_corrections
 from store.records.documents import pages_of
 from store.records.reads import build_record, record_data, record_steps
+from store.services import Services
 from worker.pipeline import record_key, refresh_record_json
-from worker.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from store.dossiers import (
 from store.dossiers.catalog import CatalogError, parse_catalog
 from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
-from worker.services import Services
+from store.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 

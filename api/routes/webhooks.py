@@ -22,6 +22,7 @@ from store import unit_of_work
 from store.accounts.units import unit_exists
 from store.platform.models import WebhookDeliveryRow, WebhookRow
 from store.records.events import RecordEvent
+from store.services import Services
 from store.webhooks.outbox import (
     DeliveryStatus,
     ReplayRefused,
@@ -32,10 +33,6 @@ from store.webhooks.outbox import (
     replay_delivery,
     update_webhook,
 )
-
-# Importing the worker's module registers the dispatcher that sends deliveries after commit.
-from worker import webhooks as _webhooks  # noqa: F401
-from worker.services import Services
 from worker.webhook_targets import allowed_networks, refusal
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.settings import Settings, get_settings
 from store import ObjectStore, make_engine, make_session_factory, open_object_store
 from store.platform.async_reads import AsyncReads
-from store.search.engine import SEARCH_SETTINGS
+from store.search.ranked import SEARCH_SETTINGS
 
 #: connections kept per API process for searches from the event loop (more at once: threads)
 SEARCH_CONNECTIONS = 8
@@ -52,7 +52,7 @@ class Services:
     @cached_property
     def async_search(self) -> AsyncReads:
         """Searches as coroutines, on connections of their own: searches read with settings
-        of their own (`store.search.engine.SEARCH_SETTINGS`)."""
+        of their own (`store.search.ranked.SEARCH_SETTINGS`)."""
         return AsyncReads(self.engine, SEARCH_CONNECTIONS, SEARCH_SETTINGS)
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from store.records.listing import (
     list_page_json,
     search_page_json,
 )
-from store.search.engine import MAX_QUERY_CHARS
+from store.search.query import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
