@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from api.auth import BatchesReader, BatchesWriter, require, still_authenticated
 from api.deps import ServicesDep, SessionDep
-from api.routes.records import visible_document
+from api.record_access import visible_document
 from api.upload_limits import Allowance, quota_wait
 from api.upload_store import TRANSIENT, Context, store_files
 from api.uploads import (

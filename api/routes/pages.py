@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from api.auth import RecordsReader, require
 from api.deps import ServicesDep
 from api.downloads import etag_matches
-from api.routes.records import NOT_FOUND, record_etag, visible_document
+from api.record_access import NOT_FOUND, record_etag, visible_document
 from ocr import parse_hocr
 from ocr.errors import ExtractionError
 from ocr.sniff import PDF

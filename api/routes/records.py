@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
@@ -25,7 +25,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Row, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -39,6 +39,7 @@ from api.downloads import (
     not_modified_response,
     serve_object,
 )
+from api.record_access import NOT_FOUND, micros, record_etag, secrecy_of, visible_document
 from schemas.auth import Principal, Scope
 from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
@@ -57,8 +58,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
 #: the one answer for "does not exist" and "you may not see it"
-NOT_FOUND = "no such record"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HAS_CONTENT = (Status.digitized.value, Status.needs_review.value)
 
 RecordsCorrector = Annotated[Principal, Depends(require(Scope.records_read, Scope.records_write))]
@@ -77,36 +76,11 @@ _RANGE_DOCS: dict[int | str, dict[str, Any]] = {
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _micros(moment: datetime | None) -> int:
-    if moment is None:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def record_etag(doc: DocumentRow | Row[Any]) -> str:
-    """Strong ETag of the record's JSON; If-Match on PATCH compares against it."""
-    return f'"{doc.id}-v{doc.version}-{_micros(doc.updated_at)}"'
-
-
-def _secrecy(doc: DocumentRow | Row[Any]) -> str | None:
-    return doc.secrecy or (doc.document or {}).get("secrecy")
-
-
-def visible_document(session: Session, principal: Principal, record_id: str) -> DocumentRow:
-    """The document, or the same 404 whether it is missing or not visible to `principal`."""
-    doc = session.get(DocumentRow, record_id)
-    if doc is None or not principal.may_see(doc.unit_code, _secrecy(doc)):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return doc
-
-
 def _visible_rows(
     principal: Principal, found: tuple[Any, list[Any]] | None
 ) -> tuple[Any, list[Any]]:
     """`visible_document` for plain rows with the pages (`store.records.reads.record_steps`)."""
-    if found is None or not principal.may_see(found[0].unit_code, _secrecy(found[0])):
+    if found is None or not principal.may_see(found[0].unit_code, secrecy_of(found[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return found
 
@@ -235,7 +209,7 @@ def get_text(
         file = StoredFile(
             key=record_key(doc.id, "text.txt"),
             media_type="text/plain; charset=utf-8",
-            etag=f'"{doc.id}-text-{_micros(doc.digitized_at)}"',
+            etag=f'"{doc.id}-text-{micros(doc.digitized_at)}"',
             last_modified=doc.digitized_at,
         )
         try:
@@ -278,7 +252,7 @@ def get_pdf(
         file = StoredFile(
             key=record_key(doc.id, "searchable.pdf"),
             media_type="application/pdf",
-            etag=f'"{doc.id}-pdf-{_micros(doc.digitized_at)}"',
+            etag=f'"{doc.id}-pdf-{micros(doc.digitized_at)}"',
             last_modified=doc.digitized_at,
             disposition=content_disposition(f"{stem}.pdf", inline=True),
         )

@@ -36,14 +36,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from store.platform.db import planner_options, reading
 from store.platform.steps import Read, Steps, Write, WriteRefused, database_of, one_read, run_steps
-from store.records.reads import record_steps
 
 log = logging.getLogger(__name__)
 
 #: connections kept per process (a process serves its requests one event loop at a time)
 MAX_CONNECTIONS = 16
 
-Rows = tuple[Any, list[Any]]
 T = TypeVar("T")
 
 _BEGIN, _COMMIT, _ROLLBACK = b"BEGIN", b"COMMIT", b"ROLLBACK"
@@ -84,12 +82,6 @@ class AsyncReads:
             planning = {"plan_cache_mode": "auto"} if generic_plans else {}
             self._conninfo = conninfo(engine, {**self._settings, **planning})
         self._compiled: dict[Executable, SQLCompiler] = {}
-
-    async def record_rows(self, document_id: str) -> Rows | None:
-        """(the document's row, its page rows in order), or None.
-
-        Same as `store.records.reads.record_rows`."""
-        return await self.run(record_steps(document_id))
 
     async def fetch(
         self, stmt: Executable, values: dict[str, Any], *, plan_once: bool = False

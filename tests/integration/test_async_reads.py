@@ -21,7 +21,7 @@ from store.platform.async_reads import AsyncReads
 from store.platform.models import DocumentRow, PageRow
 from store.platform.steps import Read, Steps
 from store.records.listing import RecordFilters, list_page_json, list_records_json
-from store.records.reads import record_data, record_rows
+from store.records.reads import record_data, record_rows, record_steps
 from store.services import Services
 from tests.conftest import _clear_pg, make_services
 
@@ -79,7 +79,7 @@ def _threaded(svc: Services, doc_id: str) -> Record | None:
 
 
 def _from_loop(reads: AsyncReads, doc_id: str) -> Record | None:
-    found = asyncio.run(reads.record_rows(doc_id))
+    found = asyncio.run(reads.run(record_steps(doc_id)))
     return None if found is None else Record.model_validate(record_data(*found))
 
 
@@ -122,7 +122,7 @@ def test_a_connection_the_server_dropped_is_replaced(pg_svc: Services, pg_server
             assert conn is not None
             pid = conn.info.backend_pid
             reads._give_back(conn)
-            return pid, await reads.record_rows("01J0000000000000000000000D")
+            return pid, await reads.run(record_steps("01J0000000000000000000000D"))
 
         first, found = asyncio.run(pid_and_read())
         assert found is not None
@@ -139,12 +139,12 @@ def test_a_connection_the_server_dropped_is_replaced(pg_svc: Services, pg_server
 def test_close_closes_the_kept_connections(pg_svc: Services) -> None:
     _add(pg_svc, "01J0000000000000000000000E", ["Nội dung"])
     reads = AsyncReads(pg_svc.engine)
-    assert asyncio.run(reads.record_rows("01J0000000000000000000000E")) is not None
+    assert asyncio.run(reads.run(record_steps("01J0000000000000000000000E"))) is not None
     [kept] = reads._idle
     reads.close()
     assert kept.closed
     # a read after close still answers, by the threaded path
-    assert asyncio.run(reads.record_rows("01J0000000000000000000000E")) is not None
+    assert asyncio.run(reads.run(record_steps("01J0000000000000000000000E"))) is not None
 
 
 def test_list_pages_are_the_same_as_the_threaded_read(svc: Services) -> None:
@@ -295,7 +295,7 @@ def test_the_record_read_keeps_one_plan_and_list_pages_are_planned_for_their_val
     )
     try:
         for _ in range(8):
-            assert asyncio.run(reads.record_rows("01J0000000000000000000000F")) is not None
+            assert asyncio.run(reads.run(record_steps("01J0000000000000000000000F"))) is not None
             asyncio.run(list_page_json(reads, everyone, RecordFilters(units=(UNIT,))))
         [(statement, generic, custom)] = asyncio.run(reads.fetch(prepared, {}))
         assert "LEFT OUTER JOIN pages" in statement  # the record's, not the list's
