@@ -1,6 +1,6 @@
 """A fixed, seeded set of scanned pages per condition, to measure OCR against its targets.
 
-Used by tests/integration/test_ocr_quality.py, and runnable to compare the pipeline with
+Used by tests/integration/ocr/test_ocr_quality.py, and runnable to compare the pipeline with
 plain Tesseract on the same pages (CER per condition, confidence, time per step):
 
     python -m tests.data.ocr_set [--plain] [--lang vie] [--pages 4] [--workers 2]
