@@ -72,6 +72,13 @@ def services() -> Services:
     return _current
 
 
+def set_services(chosen: Services | None) -> None:
+    """Use `chosen` as this process's services (a test, a process wired by hand); None
+    forgets them, and the next `services()` makes them from the settings again."""
+    global _current
+    _current = chosen
+
+
 def reset_services() -> None:
     """Forget this process's services (after a fork, or when tests change the settings)."""
     global _current

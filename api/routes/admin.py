@@ -13,7 +13,6 @@ from api.deps import ServicesDep
 from schemas.auth import Role, Scope, TokenOut, UserOut
 from store import unit_of_work
 from store.accounts.auth import (
-    AuthError,
     create_token,
     create_user,
     list_tokens,
@@ -54,10 +53,6 @@ class CreatedToken(TokenOut):
     token: str = Field(description="The token itself: shown only in this response")
 
 
-def _bad(exc: AuthError) -> HTTPException:
-    return HTTPException(422, str(exc))
-
-
 @router.get("/users", response_model=list[UserOut])
 def get_users(_: Admin, svc: ServicesDep) -> list[UserOut]:
     with unit_of_work(svc.sessions) as session:
@@ -66,22 +61,17 @@ def get_users(_: Admin, svc: ServicesDep) -> list[UserOut]:
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def post_user(body: NewUser, principal: Admin, svc: ServicesDep) -> UserOut:
-    try:
-        with unit_of_work(svc.sessions) as session:
-            user = create_user(
-                session,
-                body.username,
-                body.password,
-                body.role,
-                units=body.units,
-                full_name=body.full_name,
-                actor=principal.actor,
-            )
-            return user_out(user)
-    except AuthError as exc:
-        if "exists" in str(exc):
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        raise _bad(exc) from None
+    with unit_of_work(svc.sessions) as session:
+        user = create_user(
+            session,
+            body.username,
+            body.password,
+            body.role,
+            units=body.units,
+            full_name=body.full_name,
+            actor=principal.actor,
+        )
+        return user_out(user)
 
 
 @router.patch("/users/{username}", response_model=UserOut)
@@ -91,22 +81,17 @@ def patch_user(
     principal: Admin,
     svc: ServicesDep,
 ) -> UserOut:
-    try:
-        with unit_of_work(svc.sessions) as session:
-            user = update_user(
-                session,
-                username,
-                actor=principal.actor,
-                role=body.role,
-                units=body.units,
-                active=body.active,
-                full_name=body.full_name,
-            )
-            return user_out(user)
-    except KeyError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user") from None
-    except AuthError as exc:
-        raise _bad(exc) from None
+    with unit_of_work(svc.sessions) as session:
+        user = update_user(
+            session,
+            username,
+            actor=principal.actor,
+            role=body.role,
+            units=body.units,
+            active=body.active,
+            full_name=body.full_name,
+        )
+        return user_out(user)
 
 
 @router.get("/tokens", response_model=list[TokenOut])
@@ -118,19 +103,16 @@ def get_tokens(_: Admin, svc: ServicesDep) -> list[TokenOut]:
 @router.post("/tokens", response_model=CreatedToken, status_code=status.HTTP_201_CREATED)
 def post_token(body: NewToken, principal: Admin, svc: ServicesDep) -> CreatedToken:
     expires: datetime | None = utcnow() + timedelta(days=body.days) if body.days else None
-    try:
-        with unit_of_work(svc.sessions) as session:
-            plaintext, row = create_token(
-                session,
-                body.name,
-                [s.value for s in body.scopes],
-                units=body.units,
-                expires_at=expires,
-                actor=principal.actor,
-            )
-            return CreatedToken(**token_out(row).model_dump(), token=plaintext)
-    except AuthError as exc:
-        raise _bad(exc) from None
+    with unit_of_work(svc.sessions) as session:
+        plaintext, row = create_token(
+            session,
+            body.name,
+            [s.value for s in body.scopes],
+            units=body.units,
+            expires_at=expires,
+            actor=principal.actor,
+        )
+        return CreatedToken(**token_out(row).model_dump(), token=plaintext)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

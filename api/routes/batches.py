@@ -119,15 +119,6 @@ _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _unavailable() -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        "Kho lưu trữ hoặc cơ sở dữ liệu tạm thời không truy cập được. "
-        "Storage or the database is unavailable; retry later.",
-        headers={"Retry-After": "30"},
-    )
-
-
 class _Key:
     """The Idempotency-Key of one request, kept alive while the request runs."""
 
@@ -236,10 +227,7 @@ async def upload_batch(
     that is wrong as a whole (not multipart, no files, too many files, a unit the caller may
     not use or that does not exist) is refused, and then nothing is stored.
     """
-    try:
-        multipart_boundary(request.headers.get("content-type"))
-    except UploadError as exc:
-        raise HTTPException(exc.status, exc.detail) from None
+    multipart_boundary(request.headers.get("content-type"))  # or UploadError
     actor = principal.actor
     if idempotency_key is not None:
         claim = await run_in_threadpool(claim_idempotency_key, svc.sessions, actor, idempotency_key)
@@ -288,16 +276,10 @@ async def upload_batch(
         await key.release()
         log.info("upload by %s abandoned by the client; nothing stored", actor)
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    except UploadError as exc:
+    except BaseException as exc:  # answered by its kind (api/errors.py); the key is free again
         await key.release()
-        retry = {"Retry-After": "30"} if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE else None
-        raise HTTPException(exc.status, exc.detail, headers=retry) from None
-    except TRANSIENT as exc:
-        await key.release()
-        log.warning("upload by %s: infrastructure unavailable: %s", actor, exc)
-        raise _unavailable() from exc
-    except BaseException:
-        await key.release()
+        if isinstance(exc, TRANSIENT):
+            log.warning("upload by %s: infrastructure unavailable: %s", actor, exc)
         raise
     return JSONResponse(batch.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
 

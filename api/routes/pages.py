@@ -32,17 +32,16 @@ from api.deps import ServicesDep
 from api.downloads import etag_matches
 from api.record_access import NOT_FOUND, record_etag, visible_document
 from ocr import parse_hocr
-from ocr.errors import ExtractionError
 from ocr.sniff import PDF
 from ocr.sources import open_source
 from schemas.auth import Principal, Scope
 from schemas.record import Record, Status
-from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
+from store import ObjectNotFound, original_key, unit_of_work
 from store.platform.models import DocumentRow, PageRow
 from store.records.corrections import StaleVersion
 from store.records.documents import pages_of
 from store.records.reads import build_record
-from store.records.review import NotInReview, accept_document
+from store.records.review import accept_document
 from store.services import Services
 from worker.pipeline import hocr_key, record_key, refresh_record_json
 
@@ -187,25 +186,7 @@ def get_page_image(
     with _png_cache_lock:
         data = _png_cache.get(etag)
     if data is None:
-        try:
-            data = render_page(svc, doc, n)
-        except ObjectNotFound as exc:
-            raise HTTPException(
-                http.HTTP_404_NOT_FOUND,
-                "Không tìm thấy tệp trong kho lưu trữ. The file is missing from object storage.",
-            ) from exc
-        except StorageUnavailable as exc:
-            raise HTTPException(
-                http.HTTP_503_SERVICE_UNAVAILABLE,
-                "Kho lưu trữ tạm thời không truy cập được. Object storage is unavailable.",
-                headers={"Retry-After": "30"},
-            ) from exc
-        except ExtractionError as exc:
-            log.warning("page %s of %s cannot be rendered: %s", n, record_id, exc)
-            raise HTTPException(
-                http.HTTP_409_CONFLICT,
-                "Không hiển thị được trang này. The page cannot be rendered.",
-            ) from exc
+        data = render_page(svc, doc, n)  # storage and rendering errors: api/errors.py
         if len(data) <= _png_cache.maxsize // 4:  # one huge page must not empty the cache
             with _png_cache_lock:
                 _png_cache[etag] = data
@@ -288,12 +269,6 @@ def get_page_words(
             log.warning("hOCR of page %s of %s is missing", n, record_id)
         except ValueError as exc:
             log.warning("hOCR of page %s of %s cannot be read: %s", n, record_id, exc)
-        except StorageUnavailable as exc:
-            raise HTTPException(
-                http.HTTP_503_SERVICE_UNAVAILABLE,
-                "Kho lưu trữ tạm thời không truy cập được. Object storage is unavailable.",
-                headers={"Retry-After": "30"},
-            ) from exc
     return JSONResponse([w.model_dump(mode="json") for w in words], headers=headers)
 
 
@@ -324,23 +299,10 @@ def accept_record(
             raise _not_found()
         if_match = request.headers.get("if-match")
         if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
-            raise HTTPException(
-                http.HTTP_412_PRECONDITION_FAILED,
-                "Tài liệu đã bị sửa bởi người khác; hãy tải lại. "
-                "The record changed since you read it; GET it again.",
-            )
-        try:
-            doc = accept_document(
-                session, record_id, actor=principal.actor, expected_version=doc.version
-            )
-        except NotInReview as exc:
-            raise HTTPException(
-                http.HTTP_409_CONFLICT,
-                f"Tài liệu không chờ kiểm tra (trạng thái: {exc.status}). "
-                f"The record does not wait for review (status: {exc.status}).",
-            ) from exc
-        except StaleVersion as exc:
-            raise HTTPException(http.HTTP_412_PRECONDITION_FAILED, str(exc)) from exc
+            raise StaleVersion("If-Match does not match the record's ETag")
+        doc = accept_document(
+            session, record_id, actor=principal.actor, expected_version=doc.version
+        )
         record = build_record(doc, list(pages_of(session, record_id)))
         etag = record_etag(doc)
     try:

@@ -109,12 +109,9 @@ def get_plan(_: Caller, svc: ServicesDep) -> Plan | None:
 @router.put("/plan", response_model=Plan)
 def put_plan(plan: Plan, principal: Admin, svc: ServicesDep) -> Plan:
     """Put a new plan in force (the previous ones stay in the history)."""
-    try:
-        with unit_of_work(svc.sessions) as session:
-            load_plan(session, plan, actor=principal.actor)
-            result = current_plan(session)
-    except PlanError as exc:
-        raise HTTPException(422, str(exc)) from None
+    with unit_of_work(svc.sessions) as session:
+        load_plan(session, plan, actor=principal.actor)
+        result = current_plan(session)
     assert result is not None
     return result
 

@@ -14,7 +14,6 @@ from schemas.record import Status
 from schemas.vocab import document_types
 from store.records.listing import (
     MAX_LIMIT,
-    InvalidCursor,
     RecordFilters,
     list_page_json,
     search_page_json,
@@ -113,17 +112,14 @@ async def list_records_route(
         issued_to=issued_to,
         updated_since=updated_since,
     )
-    try:
-        if q and q.strip():  # (blank: the list)
-            body = await search_page_json(
-                svc.async_search, principal, filters, q, limit=limit, cursor=cursor
-            )
-        else:
-            body = await list_page_json(
-                svc.async_reads, principal, filters, order=order, limit=limit, cursor=cursor
-            )
-    except InvalidCursor as exc:
-        raise HTTPException(422, f"Con trỏ phân trang không hợp lệ: {exc}") from None
+    if q and q.strip():  # (blank: the list)
+        body = await search_page_json(
+            svc.async_search, principal, filters, q, limit=limit, cursor=cursor
+        )
+    else:  # an invalid cursor: InvalidCursor, answered 422 (api/errors.py)
+        body = await list_page_json(
+            svc.async_reads, principal, filters, order=order, limit=limit, cursor=cursor
+        )
     # validated against RecordList already (which the OpenAPI document declares): FastAPI
     # need not validate and serialize it again
     return Response(body, media_type="application/json")

@@ -43,7 +43,7 @@ from api.record_access import NOT_FOUND, micros, record_etag, secrecy_of, visibl
 from schemas.auth import Principal, Scope
 from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
-from store import ObjectNotFound, StorageUnavailable, original_key, unit_of_work
+from store import ObjectNotFound, original_key, unit_of_work
 from store.accounts.units import unit_exists
 from store.audit.reads import ReadLine, audit_read, audited
 from store.platform.models import DocumentRow
@@ -118,21 +118,6 @@ def _read_line(principal: Principal, doc_id: str, what: str, response: Response)
     return ReadLine(principal.actor, doc_id, detail)
 
 
-def _missing_object() -> HTTPException:
-    return HTTPException(
-        status.HTTP_404_NOT_FOUND,
-        "Không tìm thấy tệp trong kho lưu trữ. The file is missing from object storage.",
-    )
-
-
-def _storage_down() -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        "Kho lưu trữ tạm thời không truy cập được. Object storage is unavailable; retry later.",
-        headers={"Retry-After": "30"},
-    )
-
-
 def _record_response(record: Record, etag: str) -> Response:
     return Response(
         record.model_dump_json(),
@@ -142,20 +127,17 @@ def _record_response(record: Record, etag: str) -> Response:
 
 
 def _send(request: Request, svc: Services, file: StoredFile, *, redirect: bool) -> Response:
-    """Redirect to a presigned URL (S3, when configured) or stream the object."""
-    try:
-        if redirect and svc.settings.download_redirect:
-            if not_modified(request, file.etag, file.last_modified):
-                return not_modified_response(file.etag, file.last_modified)
-            ttl = timedelta(seconds=svc.settings.download_url_ttl)
-            url = svc.objects.presigned_url(file.key, expires=ttl, disposition=file.disposition)
-            if url is not None:  # the folder backend has none: stream instead
-                return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
-        return serve_object(request, svc.objects, file)
-    except ObjectNotFound as exc:
-        raise _missing_object() from exc
-    except StorageUnavailable as exc:
-        raise _storage_down() from exc
+    """Redirect to a presigned URL (S3, when configured) or stream the object.
+
+    ObjectNotFound and StorageUnavailable rise to their answers (api/errors.py)."""
+    if redirect and svc.settings.download_redirect:
+        if not_modified(request, file.etag, file.last_modified):
+            return not_modified_response(file.etag, file.last_modified)
+        ttl = timedelta(seconds=svc.settings.download_url_ttl)
+        url = svc.objects.presigned_url(file.key, expires=ttl, disposition=file.disposition)
+        if url is not None:  # the folder backend has none: stream instead
+            return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    return serve_object(request, svc.objects, file)
 
 
 # --- the record ----------------------------------------------------------------------------
@@ -214,9 +196,7 @@ def get_text(
         )
         try:
             response = _send(request, svc, file, redirect=False)
-        except HTTPException as exc:
-            if exc.status_code != status.HTTP_404_NOT_FOUND:
-                raise
+        except ObjectNotFound:
             response = _text_from_pages(session, record_id, file)  # text.txt lost: the DB has it
         audit_read(session, _read_line(principal, record_id, "text", response))
     return response
@@ -286,14 +266,14 @@ def get_original(
         kept = doc.media_type is not None  # bytes of a type never accepted are not kept
         try:
             response = _send(request, svc, file, redirect=True)
-        except HTTPException as exc:
-            if exc.status_code == status.HTTP_404_NOT_FOUND and not kept:
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND,
-                    "Tệp không đúng định dạng được nhận nên không được lưu giữ. "
-                    "The bytes of a file of unsupported type are not kept.",
-                ) from None
-            raise
+        except ObjectNotFound:
+            if kept:
+                raise
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                "Tệp không đúng định dạng được nhận nên không được lưu giữ. "
+                "The bytes of a file of unsupported type are not kept.",
+            ) from None
         audit_read(session, _read_line(principal, record_id, "original", response))
     return response
 
@@ -406,11 +386,7 @@ def patch_record(
         doc = visible_document(session, principal, record_id)
         if_match = request.headers.get("if-match")
         if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
-            raise HTTPException(
-                status.HTTP_412_PRECONDITION_FAILED,
-                "Tài liệu đã bị sửa bởi người khác; hãy tải lại. "
-                "The record changed since you read it; GET it again.",
-            )
+            raise StaleVersion("If-Match does not match the record's ETag")
         if doc.status not in _HAS_CONTENT:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
@@ -434,8 +410,6 @@ def patch_record(
             )
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from exc
-        except StaleVersion as exc:  # cannot happen under the lock; kept as a safety net
-            raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from exc
         session.flush()
         record = build_record(doc, list(pages_of(session, record_id)))
         response = _record_response(record, record_etag(doc))

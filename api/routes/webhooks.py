@@ -25,7 +25,6 @@ from store.records.events import RecordEvent
 from store.services import Services
 from store.webhooks.outbox import (
     DeliveryStatus,
-    ReplayRefused,
     create_webhook,
     delete_webhook,
     enqueue_ping,
@@ -273,15 +272,11 @@ def get_deliveries(
 def replay(delivery_id: WebhookId, principal: Admin, svc: ServicesDep) -> DeliveryOut:
     """Send a failed or delivered delivery again: same body, same delivery id, a fresh round
     of attempts. Its previous state is kept in the audit log."""
-    try:
-        with unit_of_work(svc.sessions) as session:
-            row = replay_delivery(session, delivery_id, principal.actor)
-            if row is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
-            out = _delivery_out(row)
-    except ReplayRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    return out
+    with unit_of_work(svc.sessions) as session:
+        row = replay_delivery(session, delivery_id, principal.actor)  # or ReplayRefused: 409
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
+        return _delivery_out(row)
 
 
 @router.post(

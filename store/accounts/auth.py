@@ -35,6 +35,20 @@ class AuthError(Exception):
     """A user or token cannot be created as asked (unknown unit, bad role, …)."""
 
 
+class AccountExists(AuthError):
+    """A user of that name exists already."""
+
+
+class NoSuchAccount(AuthError, KeyError):
+    """No user of that name.
+
+    Also a KeyError: callers that looked a user up by name treated a missing one as one.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -66,7 +80,7 @@ def create_user(
     if len(password) < 8:
         raise AuthError("a password has at least 8 characters")
     if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise AuthError(f"user {username!r} exists")
+        raise AccountExists(f"user {username!r} exists")
     unit_list = _check_units(session, units)
     if role == Role.staff and not unit_list:
         raise AuthError("staff work for at least one unit (--unit)")
@@ -89,7 +103,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
         raise AuthError("a password has at least 8 characters")
     user = session.scalar(select(UserRow).where(UserRow.username == username))
     if user is None:
-        raise AuthError(f"no user {username!r}")
+        raise NoSuchAccount(f"no user {username!r}")
     user.password_hash = _hasher.hash(password)
     session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
     audit(session, actor, "user.password", detail={"username": username})
@@ -305,7 +319,7 @@ def update_user(
     """Change a person's role, units or state; disabling logs them out everywhere."""
     user = session.scalar(select(UserRow).where(UserRow.username == username))
     if user is None:
-        raise KeyError(username)
+        raise NoSuchAccount(f"no user {username!r}")
     changes: dict[str, object] = {}
     if role is not None and role.value != user.role:
         changes["role"] = {"old": user.role, "new": role.value}

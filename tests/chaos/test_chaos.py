@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import store.services
 from schemas.record import FINAL_STATES, Status
 from store import unit_of_work
 from store.platform.models import AuditRow, DocumentRow, JobAttemptRow, PageRow
 from store.records.documents import create_batch
-from store.services import Services
+from store.services import Services, set_services
 from tests.celery_harness import wait_until
 from tests.chaos.stack import RedisProcess, Workers, terminate_database_connections
 from tests.conftest import _reset_pg, make_services
@@ -70,14 +69,14 @@ def stack(pg_server: str, tmp_path: Path) -> Iterator[Stack]:
         **timing,
     )
     configure(app, svc.settings)
-    store.services._current = svc
+    set_services(svc)
     workers = Workers(svc.settings, tmp_path)
     workers.start()
     try:
         yield Stack(svc, broker, s3, workers, tmp_path)
     finally:
         workers.stop()
-        store.services._current = None
+        set_services(None)
         svc.close()
         s3.stop()
         broker.stop()

@@ -14,10 +14,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import store.services
 from api.app import app
 from schemas import Batch, Record, Status
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app
@@ -31,12 +30,12 @@ def client(svc: Services, tmp_path: Path) -> Iterator[TestClient]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # a sent task runs here, at once
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc)) as test_client:
             yield test_client
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
 
 

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-import store.services
 from api.app import app
 from api.auth import forget_tokens
 from schemas.auth import Role
@@ -29,7 +28,7 @@ from store.accounts.auth import (
     note_login_failure,
 )
 from store.platform.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,12 +37,12 @@ PASSWORD = "mật-khẩu-đủ-dài"
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as client:
             yield client
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def _user(svc: Services, name: str, role: Role, units: tuple[str, ...] = ()) -> None:

@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import store.services
 from api.app import app
 from schemas.auth import ROLE_SCOPES, Role, Scope
 from store import unit_of_work
 from store.accounts.auth import create_token, create_user
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
@@ -118,7 +117,7 @@ def world(
     svc = make_services(url, f"file://{tmp / 'objects'}", broker_url=f"filesystem://{tmp / 'b'}")
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    store.services._current = svc
+    set_services(svc)
     callers: dict[str, Caller] = {}
     with unit_of_work(svc.sessions) as session:
         for role, units in ((Role.staff, (OWN,)), (Role.supervisor, ()), (Role.admin, ())):
@@ -173,7 +172,7 @@ def world(
             key = f"{'own' if unit == OWN else 'other'}{'-secret' if secret else ''}"
             records[key] = Record(record_id, unit, secret, body["id"])
     yield svc, callers, records
-    store.services._current = None
+    set_services(None)
     celery_app.conf.task_always_eager = False
     svc.close()
 

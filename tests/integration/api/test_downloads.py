@@ -15,10 +15,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import store.services
 from api.app import app
 from store import ObjectNotFound, ObjectStore, open_object_store, original_key
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY
@@ -33,7 +32,7 @@ def _client(svc: Services, tmp_path: Path) -> TestClient:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # uploads are digitized here, at once
-    store.services._current = svc
+    set_services(svc)
     return TestClient(app, headers=bearer(svc))
 
 
@@ -46,7 +45,7 @@ def env(
         with _client(svc, tmp_path) as client:
             yield svc, client
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 
@@ -256,7 +255,7 @@ def test_redirect_mode(database_url: str, storage_url: str, tmp_path: Path) -> N
             text = client.get(f"/api/v1/records/{record_id}/text", follow_redirects=False)
             assert text.status_code == 200  # text is always answered directly
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 
@@ -275,7 +274,7 @@ def test_redirect_mode_still_answers_304(
             answer = client.get(url, headers={"If-None-Match": f'"{sha}"'}, follow_redirects=False)
             assert answer.status_code == 304
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 

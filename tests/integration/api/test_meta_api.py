@@ -18,12 +18,11 @@ import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-import store.services
 from api.app import app
 from schemas.jsonschema import SCHEMA_PATH, record_json_schema
 from schemas.settings import get_settings
 from schemas.vocab import default_units
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import REDIS_URL, bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
@@ -45,11 +44,11 @@ def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
         database_url, f"file://{tmp_path / 'objects'}", broker_url=f"filesystem://{tmp_path / 'b'}"
     )
     configure(celery_app, svc.settings)
-    store.services._current = svc
+    set_services(svc)
     try:
         yield svc
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         configure(celery_app, get_settings())
         svc.close()
@@ -108,12 +107,12 @@ def test_readiness_with_redis(database_url: str, tmp_path: Path) -> None:
         (f"redis://127.0.0.1:{_closed_port()}/0", 503, "error: ConnectionError"),
     ):
         svc = make_services(database_url, f"file://{tmp_path / 'objects'}", broker_url=broker)
-        store.services._current = svc
+        set_services(svc)
         try:
             with TestClient(app) as client:
                 ready = client.get("/readyz")
         finally:
-            store.services._current = None
+            set_services(None)
             svc.close()
         assert ready.status_code == code
         assert ready.json()["checks"] == {"database": "ok", "broker": state, "storage": "ok"}
@@ -126,12 +125,12 @@ def test_readiness_without_the_broker_folder(database_url: str, tmp_path: Path) 
     svc = make_services(
         database_url, f"file://{tmp_path / 'objects'}", broker_url=f"filesystem://{folder}"
     )
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as client:
             ready = client.get("/readyz")
     finally:
-        store.services._current = None
+        set_services(None)
         svc.close()
     assert ready.status_code == 503
     assert ready.json()["checks"]["broker"] == "error: broker folder missing"
@@ -275,7 +274,7 @@ def test_queue_length_from_redis(database_url: str, tmp_path: Path) -> None:
         database_url, f"file://{tmp_path / 'objects'}", broker_url=REDIS_URL, task_queue=queue
     )
     configure(celery_app, svc.settings)
-    store.services._current = svc
+    set_services(svc)
     client = redis.Redis.from_url(REDIS_URL)
     try:
         from worker.tasks import process_document, publish_document
@@ -289,7 +288,7 @@ def test_queue_length_from_redis(database_url: str, tmp_path: Path) -> None:
         assert _value(lengths, "sohoa_queue_length", queue=f"{queue}.ocr") == 3
         assert _value(lengths, "sohoa_queue_length", queue=queue) == 1
     finally:
-        store.services._current = None
+        set_services(None)
         client.delete(*[k for k in client.scan_iter(f"{queue}*")] or [f"{queue}.none"])
         client.close()
         configure(celery_app, get_settings())
@@ -302,12 +301,12 @@ def test_metrics_when_the_broker_is_down(database_url: str, tmp_path: Path) -> N
         f"file://{tmp_path / 'objects'}",
         broker_url=f"redis://127.0.0.1:{_closed_port()}/0",
     )
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as client:
             scraped = _scrape(client, bearer(svc, "admin"))
     finally:
-        store.services._current = None
+        set_services(None)
         svc.close()
     assert _value(scraped["sohoa_broker_up"], "sohoa_broker_up") == 0
     assert "sohoa_queue_length" not in scraped
@@ -324,7 +323,7 @@ def test_readiness_names_frozen_storage_within_a_second(tmp_path: Path) -> None:
     s3 = S3Process()
     db = f"sqlite:///{tmp_path / 'ready.db'}"
     svc = make_services(db, f"s3://{s3.endpoint}/ready", broker_url=REDIS_URL)
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as client:
             assert client.get("/readyz").status_code == 200
@@ -338,7 +337,7 @@ def test_readiness_names_frozen_storage_within_a_second(tmp_path: Path) -> None:
                 time.sleep(0.5)
                 again = client.get("/readyz")
     finally:
-        store.services._current = None
+        set_services(None)
         svc.close()
         s3.stop()
     assert first.status_code == 503

@@ -19,9 +19,8 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-import store.services
 from api.app import app
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
@@ -38,9 +37,9 @@ def fuzz_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services
     svc.settings.broker_url = f"filesystem://{tmp / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    store.services._current = svc
+    set_services(svc)
     yield svc
-    store.services._current = None
+    set_services(None)
     celery_app.conf.task_always_eager = False
     svc.close()
 

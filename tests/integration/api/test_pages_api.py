@@ -13,14 +13,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-import store.services
 from api.app import app
 from api.routes.pages import MAX_SIDE, page_words
 from schemas.auth import Role
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.platform.models import AuditRow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf, write_png
 from worker.app import app as celery_app
@@ -41,12 +40,12 @@ def _client(svc: Services, tmp_path: Path) -> Iterator[TestClient]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # a sent task runs here, at once
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc)) as test_client:
             yield test_client
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
 
 

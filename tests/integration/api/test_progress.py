@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-import store.services
 from api.app import app
 from schemas.plan import Pace, Plan, Progress
 from store import unit_of_work
@@ -28,7 +27,7 @@ from store.planning.workdays import (
     working_days_between,
 )
 from store.platform.models import DocumentRow, PageRow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 
 REPO = Path(__file__).resolve().parents[3]
@@ -216,7 +215,7 @@ def test_a_database_with_no_plan_and_no_records(svc: Services) -> None:
 
 
 def test_api_report_files_match_the_json(fixed: Services) -> None:
-    store.services._current = fixed
+    set_services(fixed)
     try:
         with TestClient(app, headers=bearer(fixed, "reports:read")) as client:
             data = client.get("/api/v1/progress", params={"as_of": AS_OF.isoformat()}).json()
@@ -244,7 +243,7 @@ def test_api_report_files_match_the_json(fixed: Services) -> None:
             assert bad.status_code == 422
             after = client.get("/api/v1/progress", params={"as_of": str(AS_OF)}).json()
     finally:
-        store.services._current = None
+        set_services(None)
     assert xlsx.status_code == 200
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(xlsx.content))

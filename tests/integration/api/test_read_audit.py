@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
-import store.services
 from api.app import app
 from api.errors import AUDIT_REFUSED
 from store import make_engine
@@ -24,7 +23,7 @@ from store.platform.async_reads import AsyncReads
 from store.platform.models import AuditRow
 from store.platform.steps import WriteRefused
 from store.records.reads import record_steps
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.integration.api.test_record_api import upload
 from worker.app import app as celery_app
@@ -48,12 +47,12 @@ def env(database_url: str, tmp_path: Path) -> Iterator[tuple[Services, TestClien
     )
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # uploads are digitized here, at once
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             yield svc, client
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 
@@ -116,7 +115,7 @@ def test_a_read_whose_line_is_refused_answers_503(
         for url, headers in _reads(record_id, etag)[:-1]:
             response = client.get(url, headers=headers)
             assert response.status_code == 503, (url, response.status_code)
-            assert response.json() == {"detail": AUDIT_REFUSED}
+            assert response.json() == {"detail": AUDIT_REFUSED, "code": "audit_refused"}
             assert response.headers["retry-after"] == "30"
         # what is not audited is answered as before; a missing record stays 404
         assert client.get(f"/api/v1/records/{MISSING}").status_code == 404

@@ -16,11 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import store.services
 from api.app import app
 from store.audit.reads import READ
 from store.platform.models import AuditRow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.integration.api.test_api import _free_port
 from tests.integration.api.test_api_server import _wait_healthy
@@ -45,12 +44,12 @@ def svc(database_url: str, tmp_path: Path) -> Iterator[Services]:
 def _a_digitized_record(svc: Services, tmp_path: Path) -> str:
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # digitized here, at once
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             return upload(client, tmp_path)
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
 
 

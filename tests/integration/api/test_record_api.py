@@ -15,13 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import store.services
 from api.app import app
 from schemas.auth import Role
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.platform.models import AuditRow, DocumentRow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf
 from worker.app import app as celery_app
@@ -39,12 +38,12 @@ def env(
     svc = make_services(database_url, storage_url, broker_url=f"filesystem://{tmp_path / 'b'}")
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True  # uploads are digitized here, at once
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc)) as client:
             yield svc, client
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 

@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 import store.search.ranked
-import store.services
 from api.app import app
 from store import unit_of_work
 from store.platform.models import DocumentRow
 from store.records.corrections import correct_document
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 from tests.integration.store.test_search import add_record
 
@@ -28,12 +27,12 @@ T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc, READ, "records:secret")) as client:
             yield client
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def set_updated(svc: Services, record_id: str, when: datetime) -> None:
@@ -230,7 +229,7 @@ def test_bad_filters_are_422(svc: Services, api: TestClient) -> None:
 
 def test_who_may_list(svc: Services) -> None:
     add_record(svc, ["x"])
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as anonymous:
             assert anonymous.get("/api/v1/records").status_code == 401
@@ -239,7 +238,7 @@ def test_who_may_list(svc: Services) -> None:
         with TestClient(app, headers={"Authorization": "Bearer nope"}) as wrong:
             assert wrong.get("/api/v1/records").status_code == 401
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def test_search_pages_while_records_are_added(

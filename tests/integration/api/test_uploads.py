@@ -29,7 +29,6 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-import store.services
 from api.app import app
 from schemas import Batch, Status
 from store import unit_of_work
@@ -37,7 +36,7 @@ from store.batches.idempotency import claim_idempotency_key
 from store.batches.progress import batch_progress
 from store.platform.models import AuditRow, BatchRow, DocumentRow, IdempotencyRow, PageRow, utcnow
 from store.records.documents import PageValues, claim, save_page, set_page_count
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 from tests.data.samples import get_spec, write_digital_pdf, write_png
 from worker.app import app as celery_app
@@ -58,11 +57,11 @@ def serving(svc: Services, tmp_path: Path, *, eager: bool) -> Iterator[None]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = eager
-    store.services._current = svc
+    set_services(svc)
     try:
         yield
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
 
 

@@ -14,7 +14,6 @@ import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-import store.services
 from api.app import app
 from api.i18n import LOCALE_DIR as LOCALE
 from api.i18n import MESSAGES, fmt_date, fmt_number, fmt_percent, js_messages, translate
@@ -24,7 +23,7 @@ from schemas.plan import DayCount
 from store import unit_of_work
 from store.accounts.auth import create_user
 from store.planning.plans import load_plan, read_plan_file
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 from tests.data.samples import get_spec, write_bad_files, write_digital_pdf
 from worker.app import app as celery_app
@@ -46,7 +45,7 @@ def site(svc: Services, tmp_path: Path) -> Iterator[Services]:
     svc.settings.broker_url = f"filesystem://{tmp_path / 'broker'}"
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    store.services._current = svc
+    set_services(svc)
     with unit_of_work(svc.sessions) as session:
         create_user(session, "van-thu", PASSWORD, Role.staff, units=[UNIT])
         create_user(session, "van-thu-2", PASSWORD, Role.staff, units=[OTHER_UNIT])
@@ -56,7 +55,7 @@ def site(svc: Services, tmp_path: Path) -> Iterator[Services]:
     try:
         yield svc
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
 
 

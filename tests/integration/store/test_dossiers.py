@@ -15,11 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-import store.services
 from api.app import app
 from store import unit_of_work
 from store.platform.models import DocumentRow, DossierRow
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer
 from tests.integration.cli.test_cli import REPO
 from tests.unit.store.test_dossier_catalog import HEADER_VI, _xlsx
@@ -38,12 +37,12 @@ def _catalog(*rows: list[object]) -> bytes:
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app) as client:
             yield client
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def _post(client: TestClient, data: bytes, headers: dict[str, str], **form: str):  # type: ignore[no-untyped-def]  # httpx's Response

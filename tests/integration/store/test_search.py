@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import store.search.ranked
-import store.services
 from api.app import app
 from schemas.auth import Principal, Scope
 from schemas.errors import ErrorCode
@@ -37,7 +36,7 @@ from store.records.events import RecordEvent, record_changed
 from store.records.listing import RecordFilters, list_records, list_records_json, search_page_json
 from store.search.index import reindex_all
 from store.search.ranked import SEARCH_SETTINGS
-from store.services import Services
+from store.services import Services, set_services
 from tests.conftest import bearer, make_services
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus_sample.jsonl"
@@ -83,12 +82,12 @@ def add_record(
 
 @pytest.fixture
 def api(svc: Services) -> Iterator[TestClient]:
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc, READ, "records:secret")) as client:
             yield client
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def search(client: TestClient, q: str, **params: Any) -> list[dict[str, Any]]:
@@ -213,7 +212,7 @@ def test_secret_records_are_invisible_without_the_scope(svc: Services) -> None:
         svc, ["Tài liệu mật về kho vũ khí"], document={"secrecy": "mat", "subject": "Kho"}
     )
     public = add_record(svc, ["Tài liệu công khai về kho lưu trữ"])
-    store.services._current = svc
+    set_services(svc)
     try:
         with TestClient(app, headers=bearer(svc, READ)) as client:
             body = client.get("/api/v1/records", params={"q": "kho"}).text
@@ -227,14 +226,14 @@ def test_secret_records_are_invisible_without_the_scope(svc: Services) -> None:
             [item] = search(client, "vu khi")
             assert item["id"] == secret and "vũ khí" in item["snippets"][0]["text"]
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 def test_unit_limited_token_sees_only_its_units(svc: Services) -> None:
     mine = add_record(svc, ["Biên bản họp"], unit="phuong-co-nhue-1")
     add_record(svc, ["Biên bản họp"], unit="phong-noi-vu")
     add_record(svc, ["Biên bản họp"], unit=None)
-    store.services._current = svc
+    set_services(svc)
     try:
         headers = bearer(svc, READ, "records:secret", units=["phuong-co-nhue-1"])
         with TestClient(app, headers=headers) as client:
@@ -242,7 +241,7 @@ def test_unit_limited_token_sees_only_its_units(svc: Services) -> None:
             assert ids(client.get("/api/v1/records").json()["items"]) == [mine]
             assert search(client, "bien ban", unit="phong-noi-vu") == []
     finally:
-        store.services._current = None
+        set_services(None)
 
 
 HOSTILE = [

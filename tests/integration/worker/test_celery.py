@@ -11,13 +11,12 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-import store.services
 from schemas import ErrorCode, Record, Status
 from store import unit_of_work
 from store.platform.models import AuditRow, DocumentRow, PageRow
 from store.records.documents import create_batch
 from store.records.reads import load_record
-from store.services import Services
+from store.services import Services, set_services
 from tests.celery_harness import WorkerProcess, all_final, statuses, wait_until
 from tests.conftest import REDIS_URL, make_services
 from tests.data.samples import (
@@ -62,9 +61,9 @@ def prod_svc(pg_server: str, s3_endpoint: str, queue_name: str) -> Iterator[Serv
         pages_per_task=2,
     )
     configure(app, svc.settings)
-    store.services._current = svc  # what enqueue() counts the unit's backlog in
+    set_services(svc)  # what enqueue() counts the unit's backlog in
     yield svc
-    store.services._current = None
+    set_services(None)
     svc.close()
 
 

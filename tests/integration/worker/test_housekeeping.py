@@ -6,10 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-import store.services
 from store import unit_of_work
 from store.platform.models import IdempotencyRow, utcnow
-from store.services import Services
+from store.services import Services, set_services
 from worker.tasks import IDEMPOTENCY_KEEP, housekeeping
 
 
@@ -21,11 +20,11 @@ def test_old_idempotency_keys_are_forgotten_recent_ones_kept(svc: Services) -> N
             ("new", timedelta(hours=1)),
         ):
             session.add(IdempotencyRow(actor="token:a", key=key, created_at=now - age))
-    store.services._current = svc
+    set_services(svc)
     try:
         result = housekeeping.apply().get()
     finally:
-        store.services._current = None
+        set_services(None)
     assert result == {"idempotency_keys_purged": 1}
     with unit_of_work(svc.sessions) as session:
         assert session.scalars(select(IdempotencyRow.key)).all() == ["new"]

@@ -14,13 +14,12 @@ import pytest
 import redis
 from sqlalchemy import update
 
-import store.services
 from schemas.record import Status
 from store import unit_of_work
 from store.platform.ids import new_id
 from store.platform.models import DocumentRow, utcnow
 from store.records.documents import claim
-from store.services import Services
+from store.services import Services, set_services
 from tests.celery_harness import wait_until
 from tests.conftest import REDIS_URL, _reset_pg, make_services
 from worker.app import app, configure, ocr_queue
@@ -50,9 +49,9 @@ def rsvc(pg_server: str, tmp_path: Path) -> Iterator[Services]:
         stuck_after=900,
     )
     configure(app, svc.settings)
-    store.services._current = svc
+    set_services(svc)
     yield svc
-    store.services._current = None
+    set_services(None)
     client = redis.Redis.from_url(REDIS_URL)
     keys = client.keys(f"{queue}*")
     if keys:
@@ -169,7 +168,7 @@ def test_reconciler_without_a_broker_listing_waits_for_stuck_after(
         broker_url="redis://127.0.0.1:1/0", task_queue=rsvc.settings.task_queue,
         lost_after=60, stuck_after=900,
     )  # fmt: skip
-    store.services._current = svc
+    set_services(svc)
     try:
         doc_id = _add(svc, WARD_A)
         _age(svc, [doc_id], timedelta(minutes=5))
@@ -177,7 +176,7 @@ def test_reconciler_without_a_broker_listing_waits_for_stuck_after(
         result = reconcile()  # cannot tell lost from waiting: not yet
         assert result["lost"] == [] and result["broker_listed"] is False
     finally:
-        store.services._current = rsvc
+        set_services(rsvc)
         svc.close()
 
 
@@ -271,12 +270,12 @@ def test_the_embedded_broker_is_listed_too(tmp_path: Path) -> None:
         broker_url=f"filesystem://{tmp_path / 'broker'}",
     )  # fmt: skip
     configure(app, svc.settings)
-    store.services._current = svc
+    set_services(svc)
     try:
         doc_id = _add(svc, WARD_A)
         assert documents_in_broker(svc.settings) == set()
         enqueue(doc_id)
         assert documents_in_broker(svc.settings) == {doc_id}
     finally:
-        store.services._current = None
+        set_services(None)
         svc.close()

@@ -22,7 +22,6 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-import store.services
 import store.webhooks.outbox
 from api.app import app
 from api.routes.webhooks import router as webhooks_router
@@ -34,7 +33,7 @@ from store.platform.models import AuditRow, DocumentRow, WebhookDeliveryRow, Web
 from store.records.corrections import correct_document
 from store.records.documents import PageValues, mark_failed, mark_published, save_page
 from store.records.events import RecordEvent
-from store.services import Services
+from store.services import Services, set_services
 from store.webhooks.outbox import create_webhook
 from tests.celery_harness import WorkerProcess, wait_until
 from tests.conftest import REDIS_URL, bearer, make_services
@@ -156,11 +155,11 @@ def hsvc(database_url: str, tmp_path: Path) -> Iterator[Services]:
     )
     configure(celery_app, svc.settings)
     celery_app.conf.task_always_eager = True
-    store.services._current = svc
+    set_services(svc)
     try:
         yield svc
     finally:
-        store.services._current = None
+        set_services(None)
         celery_app.conf.task_always_eager = False
         svc.close()
 
