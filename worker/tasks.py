@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from worker import pipeline, send_gate
 from worker.app import app
 from worker.broker_scan import broker_listing
 from worker.fairness import fair_priority
+from worker.retries import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ T = TypeVar("T")
 
 
 def _backoff(retries: int) -> float:
-    return min(300.0, 2.0 * 2**retries) * random.uniform(0.5, 1.0)
+    """A transient failure's wait before the next try: 2 s, 4 s, … up to 5 minutes."""
+    return backoff_seconds(retries + 1, base=2.0, cap=300.0)
 
 
 def _begin(document_id: str, job: str) -> bool:

@@ -53,6 +53,7 @@ from store.webhooks.outbox import (
     set_dispatcher,
 )
 from worker.app import app
+from worker.retries import backoff_seconds
 from worker.webhook_targets import allowed_networks, refusal
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,7 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds before the next attempt after `attempts` failed ones: exponential with jitter
     (between half and all of base·2^(attempts-1), capped), so receivers coming back from an
     outage are not hit by every sender at once. Never shorter than the previous delay."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
+    return backoff_seconds(attempts, base=BACKOFF_BASE, cap=BACKOFF_CAP, rng=rng)
 
 
 # --- sending -------------------------------------------------------------------------------
