@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from schemas.auth import ROLE_SCOPES, Principal, Role, Scope, TokenOut, UserOut, parse_scopes
 from store.accounts.units import unit_exists
 from store.audit.trail import audit
+from store.platform.db import rowcount
 from store.platform.models import ApiTokenRow, AuditRow, UserRow, WebSessionRow, utcnow
 
 TOKEN_PREFIX = "sohoa_"
@@ -258,9 +259,9 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
         .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    if result.rowcount:
+    if rowcount(result):
         audit(session, actor, "token.revoke", detail={"token_id": token_id})
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def list_tokens(session: Session) -> Sequence[TokenOut]:

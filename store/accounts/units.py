@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.unit import Unit
+from schemas.unit import Unit, UnitKind
 from schemas.vocab import default_units
 from store.platform.models import UnitRow
 
@@ -56,7 +56,7 @@ def list_units(session: Session) -> list[Unit]:
         Unit(
             code=r.code,
             name=r.name,
-            kind=r.kind,
+            kind=UnitKind(r.kind),
             parent=r.parent_code,
             valid_from=r.valid_from,
             valid_to=r.valid_to,

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -46,8 +46,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: built once (`store.platform.async_reads` compiles a statement once); `inline`: no RETURNING
+_TABLE = AuditRow.__table__
+assert isinstance(_TABLE, Table)  # a class mapped by __tablename__ has a Table
 _INSERT = (
-    insert(AuditRow.__table__)
+    insert(_TABLE)
     .values({name: bindparam(name) for name in ("at", "actor", "action", "document_id", "detail")})
     .inline()
 )

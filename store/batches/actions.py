@@ -9,6 +9,7 @@ from schemas.auth import Principal
 from schemas.errors import ErrorCode, error_message
 from schemas.record import Status
 from store.audit.trail import audit
+from store.platform.db import rowcount
 from store.platform.models import (
     BatchEntryRow,
     DocumentRow,
@@ -71,7 +72,7 @@ def cancel_document(session: Session, document_id: str, actor: str) -> bool:
             version=DocumentRow.version + 1,
         )
     )
-    if not result.rowcount:
+    if not rowcount(result):
         return False
     audit(session, actor, "document.cancelled", document_id=document_id)
     record_changed(session, document_id, RecordEvent.failed)

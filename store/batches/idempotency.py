@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.platform.db import unit_of_work
+from store.platform.db import rowcount, unit_of_work
 from store.platform.models import (
     IdempotencyRow,
     utcnow,
@@ -70,7 +70,7 @@ def claim_idempotency_key(
                 )
                 .values(created_at=utcnow())
             )
-            return KeyClaim(claimed=bool(taken.rowcount))
+            return KeyClaim(claimed=bool(rowcount(taken)))
     return KeyClaim(claimed=False)
 
 
@@ -115,4 +115,4 @@ def purge_idempotency_keys(session: Session, older_than: timedelta) -> int:
     result = session.execute(
         delete(IdempotencyRow).where(IdempotencyRow.created_at < utcnow() - older_than)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)

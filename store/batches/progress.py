@@ -109,7 +109,7 @@ def _tallies(session: Session, batch_ids: list[str]) -> dict[str, _Tally]:
         if status in _NOT_FINAL:
             tally.open_pages_done += done
     # the pace: pages of the records this batch made (not older duplicates), by time
-    for batch_id, first, last, count in session.execute(
+    for made_in, first, last, count in session.execute(
         select(
             DocumentRow.batch_id,
             func.min(PageRow.created_at),
@@ -120,7 +120,8 @@ def _tallies(session: Session, batch_ids: list[str]) -> dict[str, _Tally]:
         .where(DocumentRow.batch_id.in_(batch_ids))
         .group_by(DocumentRow.batch_id)
     ):
-        tally = tallies[batch_id]
+        assert made_in is not None  # one of batch_ids
+        tally = tallies[made_in]
         tally.first_page, tally.last_page, tally.own_pages = _aware(first), _aware(last), count
     return tallies
 

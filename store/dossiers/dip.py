@@ -45,8 +45,8 @@ def merge_dossier(
     parts, counts = [], []
     for document in documents:
         part = folder / f"{document.ordinal:07d}.pdf"
-        with open_pdf(document) as source, open(part, "wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
+        with open_pdf(document) as source, open(part, "wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
         try:
             with pikepdf.open(part) as pdf:
                 counts.append(len(pdf.pages))

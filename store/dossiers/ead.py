@@ -10,6 +10,7 @@ own sample schema is not public in a form we could ship; this one follows its ta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -167,8 +168,8 @@ def document_xml(dossier: Dossier, document: DossierDocument, kind: PackageKind)
 
 def _document(
     root_name: str,
-    elements: list,
-    values: dict[str, object],
+    elements: list[tuple[str, str, int | None, bool]],
+    values: Mapping[str, object],
     renames: dict[str, str],
     schema_location: str,
 ) -> bytes:
@@ -176,7 +177,9 @@ def _document(
     root.set(f"{{{_XSI}}}noNamespaceSchemaLocation", schema_location)
     for name, kind, _, repeats in elements:
         value = values[name]
-        for item in value if repeats else [value]:
+        items = value if repeats else [value]
+        assert isinstance(items, list)  # a repeated element's values come as a list
+        for item in items:
             element = etree.SubElement(root, renames.get(name, name))
             element.text = _text(item)
             if isinstance(item, StrEnum):

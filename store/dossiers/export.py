@@ -9,7 +9,7 @@ what the archive keeps, and a document still waiting for a person's check is not
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -86,7 +86,7 @@ def pdf_opener(open_object: Callable[[str], Any], ids: dict[int, str]) -> OpenPd
     return opened
 
 
-def _ordinals(docs: list[DocumentRow]) -> dict[str, int]:
+def _ordinals(docs: Sequence[DocumentRow]) -> dict[str, int]:
     """Each document's số thứ tự: its own, the ones without one after the last."""
     out: dict[str, int] = {}
     last = max((d.dossier_ordinal or 0 for d in docs), default=0)
@@ -136,7 +136,7 @@ def _aware(moment: datetime | None) -> datetime:
 
 
 def _events(
-    session: Session, docs: list[DocumentRow], ordinals: dict[str, int], archive: Agent
+    session: Session, docs: Sequence[DocumentRow], ordinals: dict[str, int], archive: Agent
 ) -> list[DossierEvent]:
     events: list[DossierEvent] = []
     for doc in docs:

@@ -7,7 +7,7 @@ a dossier's unit never changes silently (a code that belongs to another unit is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -79,6 +79,7 @@ def load_catalog(session: Session, catalog: Catalog, *, unit: str | None, actor:
             row.unit_code = unit or row.unit_code
             result.updated.append(dossier.file_code)
     result.problems.sort(key=lambda p: p.line)
+    counts: dict[str, Sized]
     counts = {"created": result.created, "updated": result.updated,
               "unchanged": result.unchanged, "problems": result.problems}  # fmt: skip
     detail = {"unit": unit, **{name: len(items) for name, items in counts.items()}}
@@ -103,7 +104,12 @@ def _totals(
         .where(DocumentRow.dossier.in_(codes))
         .group_by(DocumentRow.dossier)
     ).all()
-    return {code: (int(n), int(d), int(p), lo, hi) for code, n, d, p, lo, hi in rows}
+    totals = {}
+    for code, n, d, p, lo, hi in rows:
+        assert code is not None  # one of codes
+        # COALESCE(SUM(..), 0) is never NULL; SQLAlchemy's coalesce() typing keeps the None
+        totals[code] = (int(n), int(d), int(p), lo, hi)  # type: ignore[arg-type]
+    return totals
 
 
 def _summary(

@@ -97,12 +97,12 @@ class _Counts:
         }[measure]
 
 
-def _local_day(session: Session) -> ColumnElement[date]:
+def _local_day(session: Session) -> ColumnElement[date] | ColumnElement[str]:
     """The Vietnamese calendar day of documents.digitized_at, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("Asia/Ho_Chi_Minh", DocumentRow.digitized_at), Date)
     # SQLite's date() is text: compared and grouped as a date column is, read back by _as_date
-    return cast(func.date(DocumentRow.digitized_at, "+7 hours"), String)  # type: ignore[return-value]
+    return cast(func.date(DocumentRow.digitized_at, "+7 hours"), String)
 
 
 def _as_date(value: object) -> date:
@@ -132,7 +132,8 @@ def _gather(
         .group_by(DocumentRow.unit_code)
     ):
         c = counts[unit]
-        c.documents, c.pages, c.dossiers = int(docs), int(pages), int(dossiers)
+        # COALESCE(SUM(..), 0) is never NULL; SQLAlchemy's coalesce() typing keeps the None
+        c.documents, c.pages, c.dossiers = int(docs), int(pages), int(dossiers)  # type: ignore[arg-type]
     for unit, docs, pages, dossiers in session.execute(
         select(
             DocumentRow.unit_code,
@@ -145,7 +146,7 @@ def _gather(
     ):
         counts[unit].window = {
             Measure.documents: int(docs),
-            Measure.pages: int(pages),
+            Measure.pages: int(pages),  # type: ignore[arg-type]  # COALESCE(SUM(..), 0): not NULL
             Measure.dossiers: int(dossiers),
         }
     for unit, status, n in session.execute(
@@ -373,7 +374,7 @@ def _by_type(session: Session, units: frozenset[str] | None) -> list[TypeCount]:
             type=code or "khac",
             label=labels.get(code or "khac", code or "Khác"),
             documents=int(n),
-            pages=int(p),
+            pages=int(p),  # type: ignore[arg-type]  # COALESCE(SUM(..), 0): never NULL
         )
         for code, n, p in rows
     ]
@@ -397,7 +398,8 @@ def _by_day(session: Session, units: frozenset[str] | None) -> list[DayCount]:
         .group_by(day)
         .order_by(day)
     ).all()
-    return [DayCount(day=_as_date(d), documents=int(n), pages=int(p)) for d, n, p in rows]
+    # COALESCE(SUM(..), 0) is never NULL; SQLAlchemy's coalesce() typing keeps the None
+    return [DayCount(day=_as_date(d), documents=int(n), pages=int(p)) for d, n, p in rows]  # type: ignore[arg-type]
 
 
 def _by_month(days: list[DayCount]) -> list[MonthCount]:

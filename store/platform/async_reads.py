@@ -33,6 +33,7 @@ from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from store.platform.db import planner_options, reading
 from store.platform.steps import Read, Steps, Write, WriteRefused, database_of, one_read, run_steps
@@ -124,7 +125,7 @@ class AsyncReads:
                     rows = await (await conn.execute(sql, params, prepare=prepare)).fetchall()
                 read = steps.send(rows)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]  # the step's own result type
+            return done.value  # the step's own result type
         finally:
             if conn is not None:  # kept when still usable (the steps may have failed, not it)
                 self._give_back(conn)
@@ -237,14 +238,17 @@ class AsyncReads:
         if compiled is None:
             if len(self._compiled) > 1000:  # statements are built once: this stays small
                 self._compiled.clear()
-            compiled = stmt.compile(dialect=self._engine.dialect)
-            assert isinstance(compiled, SQLCompiler)
-            self._compiled[stmt] = compiled
+            assert isinstance(stmt, ClauseElement)  # every statement built here is one
+            built = stmt.compile(dialect=self._engine.dialect)
+            assert isinstance(built, SQLCompiler)
+            self._compiled[stmt] = compiled = built
         state = compiled.construct_expanded_state(values)
         params = dict(state.parameters)
         if bind:
             for name, process in compiled._bind_processors.items():
                 if name in params:
+                    if not callable(process):  # a tuple type: one processor per element
+                        raise TypeError(f"tuple-typed parameter {name!r} cannot be bound here")
                     params[name] = process(params[name])
         return state.statement, params
 
@@ -271,6 +275,13 @@ def conninfo(engine: Engine, settings: Mapping[str, str] | None = None) -> str:
     url = engine.url
     options = [planner_options(url.query.get("options")), "-c timezone=UTC"]
     options += [f"-c {name}={value}" for name, value in (settings or {}).items()]
+    query: dict[str, str] = {}
+    for key, value in url.query.items():
+        if key == "options":
+            continue
+        if not isinstance(value, str):  # ?a=1&a=2: psycopg takes one value a key
+            raise ValueError(f"the database URL gives {key!r} more than once")
+        query[key] = value
     return psycopg.conninfo.make_conninfo(
         "",
         host=url.host,
@@ -278,7 +289,7 @@ def conninfo(engine: Engine, settings: Mapping[str, str] | None = None) -> str:
         user=url.username,
         password=url.password,
         dbname=url.database,
-        **{k: v for k, v in url.query.items() if k != "options"},
+        **query,
         options=" ".join(options),
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -115,7 +115,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
 _AFTER_COMMIT = "sohoa_after_commit"
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the session's current transaction has committed.
 
     Used to send Celery tasks: a worker must never look for a row that was rolled back.
@@ -134,3 +134,11 @@ def _run_after_commit(session: Session) -> None:
 def _drop_after_commit(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_AFTER_COMMIT, None)
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` is typed as returning a `Result`;
+    for these statements it is a `CursorResult`, the one that counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count in a {type(result).__name__}: not an UPDATE or DELETE")
+    return result.rowcount

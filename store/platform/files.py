@@ -8,7 +8,7 @@ import io
 import os
 import secrets
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 from store.platform.storage_errors import FileTooLarge, ObjectStoreError
 
@@ -88,7 +88,15 @@ class Discard(io.RawIOBase):
         return len(data)
 
 
-def spool(stream: BinaryIO, out: BinaryIO, max_size: int | None) -> tuple[str, int]:
+class Sink(Protocol):
+    """Where :func:`spool` copies to: a file, or a :class:`Discard`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
+def spool(stream: BinaryIO, out: Sink, max_size: int | None) -> tuple[str, int]:
     """Copy ``stream`` into ``out`` in 1 MiB chunks while hashing; returns (sha256, size).
 
     Raises FileTooLarge as soon as more than ``max_size`` bytes were read, so at most one chunk

@@ -148,14 +148,12 @@ class LocalObjectStore(ObjectStore):
             raise ObjectNotFound(f"no object {key!r} in {self.url}", key=key)
         return st.st_size
 
-    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open(self, key: str) -> BinaryIO:
         path = self._path(key)
         with self._reading(key):
             return path.open("rb")  # raises IsADirectoryError for a folder: not an object
 
-    def open_range(
-        self, key: str, start: int, length: int
-    ) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open_range(self, key: str, start: int, length: int) -> BinaryIO:
         start, length = check_range(start, length)
         f = self.open(key)
         try:

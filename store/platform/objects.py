@@ -18,7 +18,6 @@ Invalid keys raise :class:`ValueError`: they are programming errors, not storage
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
@@ -196,15 +195,13 @@ class ObjectStore(ABC):
         """Size in bytes; ObjectNotFound when missing."""
 
     @abstractmethod
-    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open(self, key: str) -> BinaryIO:
         """A streaming reader: ``with store.open(key) as f: f.read(n)``.
 
         ObjectNotFound is raised by the call itself, before any ``with``.
         """
 
-    def open_range(
-        self, key: str, start: int, length: int
-    ) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open_range(self, key: str, start: int, length: int) -> BinaryIO:
         """A streaming reader of ``length`` bytes from offset ``start`` (HTTP Range requests).
 
         The reader ends after ``length`` bytes, or earlier at the end of the object (a range

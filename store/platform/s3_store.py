@@ -28,6 +28,7 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
+from minio.helpers import DictType
 
 from store.platform.files import CHUNK_SIZE, check_range
 from store.platform.objects import (
@@ -261,16 +262,14 @@ class S3ObjectStore(ObjectStore):
         with self._errors(f"checking {key!r}", key):
             return int(self._client.stat_object(self.bucket, key).size or 0)
 
-    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open(self, key: str) -> BinaryIO:
         validate_key(key)
         with self._errors(f"reading {key!r}", key):
             response = self._client.get_object(self.bucket, key)
         raw = _ResponseReader(response, f"reading {key!r} in {self.url}")
         return io.BufferedReader(raw, buffer_size=CHUNK_SIZE)
 
-    def open_range(
-        self, key: str, start: int, length: int
-    ) -> contextlib.AbstractContextManager[BinaryIO]:
+    def open_range(self, key: str, start: int, length: int) -> BinaryIO:
         """One ranged GET; a range starting at or past the end yields nothing."""
         validate_key(key)
         start, length = check_range(start, length)
@@ -316,7 +315,9 @@ class S3ObjectStore(ObjectStore):
     ) -> str | None:
         validate_key(key)
         # S3 answers a GET with the response-* headers the URL carries (and signs)
-        extra = {"response-content-disposition": disposition} if disposition else None
+        extra: DictType | None = (
+            {"response-content-disposition": disposition} if disposition else None
+        )
         with self._errors(f"signing a URL for {key!r}", key):
             return self._client.presigned_get_object(
                 self.bucket, key, expires=expires, response_headers=extra

@@ -96,4 +96,4 @@ def run_steps(conn: Connection, steps: Steps[T], settings: Mapping[str, str] | N
             else:
                 step = steps.send(conn.execute(step.stmt, step.values).all())
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]  # the step's own result type
+        return done.value  # the step's own result type

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from schemas.errors import ErrorCode
 from schemas.record import FINAL_STATES, Status
 from store.audit.trail import audit
+from store.platform.db import rowcount
 from store.platform.ids import new_id
 from store.platform.models import (
     BatchEntryRow,
@@ -100,7 +101,7 @@ def claim(session: Session, document_id: str, holder: str, stale_after: timedelt
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     row = session.get(DocumentRow, document_id, populate_existing=True)
     assert row is not None
@@ -235,10 +236,10 @@ def mark_failed(
             version=DocumentRow.version + 1,
         )
     )
-    if result.rowcount:
+    if rowcount(result):
         audit(session, actor, "document.failed", document_id=document_id, detail={"code": code})
         record_changed(session, document_id, RecordEvent.failed)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def mark_published(
@@ -280,13 +281,13 @@ def mark_published(
         .where(DocumentRow.id == document_id, DocumentRow.status == Status.processing.value)
         .values(**values)
     )
-    if result.rowcount and unit is not None:
+    if rowcount(result) and unit is not None:
         session.execute(
             update(DocumentRow)
             .where(DocumentRow.id == document_id, DocumentRow.unit_code.is_(None))
             .values(unit_code=unit)
         )
-    if result.rowcount:
+    if rowcount(result):
         audit(
             session,
             actor,
@@ -294,7 +295,7 @@ def mark_published(
             document_id=document_id,
         )
         record_changed(session, document_id, RecordEvent.digitized)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def requeue(session: Session, document_id: str, actor: str) -> bool:
@@ -312,12 +313,12 @@ def requeue(session: Session, document_id: str, actor: str) -> bool:
             version=DocumentRow.version + 1,
         )
     )
-    if result.rowcount:
+    if rowcount(result):
         session.query(PageRow).filter(PageRow.document_id == document_id).delete()
         # retried by a person: the workers it killed before count no more
         forget_attempts(session, document_id)
         audit(session, actor, "document.retry", document_id=document_id)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def stuck_documents(

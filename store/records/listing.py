@@ -390,7 +390,7 @@ def _picked_rows(postgres: bool, clauses: tuple[ColumnElement[bool], ...]) -> Se
 
 
 @cache
-def _picked_pages(postgres: bool) -> Select[Any]:
+def _picked_pages(postgres: bool) -> Select[str, int, str]:
     """The pages snippets are looked for in, of the records `ids`, in order."""
     return (
         select(PageRow.document_id, PageRow.number, PageRow.text)
@@ -399,7 +399,7 @@ def _picked_pages(postgres: bool) -> Select[Any]:
     )
 
 
-def _item(doc: Row[Any]) -> dict[str, Any]:
+def _item(doc: Row[*tuple[Any, ...]]) -> dict[str, Any]:
     """A `RecordListItem` as plain data (validated with the whole page). The row is unpacked
     in `_ITEM_COLUMNS` order: by position, not by name, which costs a row ten times less."""
     (

@@ -182,7 +182,7 @@ def batch_summary(session: Session, batch_id: str) -> Batch | None:
                 record_id=entry.document_id,
                 status=status,
                 sha256=entry.sha256,
-                error_code=code,
+                error_code=ErrorCode(code) if code else None,
                 error_message=error_message(code) if code else None,
             )
         )

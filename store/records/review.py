@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from schemas.auth import Principal
 from schemas.record import Status
 from store.audit.trail import audit
+from store.platform.db import rowcount
 from store.platform.models import DocumentRow, utcnow
 from store.records.corrections import StaleVersion
 from store.records.events import RecordEvent, record_changed
@@ -87,7 +88,7 @@ def accept_document(
         )
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not rowcount(result):
         session.refresh(doc)
         if expected_version is not None and doc.version != expected_version:
             raise StaleVersion(f"version {doc.version}, not {expected_version}")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import True_
 
 from store.platform.models import DocumentRow
@@ -94,7 +95,9 @@ def ranked_block(db: Database, query: SearchQuery, where: Where, hi: str | None)
     return Block(members, next_hi)
 
 
-def ids_in(postgres: bool, key: ColumnElement[str]) -> ColumnElement[bool]:
+def ids_in(
+    postgres: bool, key: ColumnElement[str] | QueryableAttribute[str]
+) -> ColumnElement[bool]:
     """`key IN :ids`, the parameter's value from `id_values`. On PostgreSQL one parameter,
     so the statement's text does not change with the number of ids and the compiled forms
     (SQLAlchemy's, psycopg's, the server's prepared plan) are reused instead of made again

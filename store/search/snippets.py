@@ -168,7 +168,7 @@ def _render(page: str, spans: list[tuple[int, int, str]], anchor: int, width: in
             marks[-1][1] = e
         else:
             marks.append([s, e])
-    parts = []
+    parts: list[str] = []
     at = start
     for s, e in marks:
         parts += (page[at:s], _OPEN, page[s:e], _CLOSE)

@@ -27,11 +27,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.audit.trail import audit
-from store.platform.db import after_commit
+from store.platform.db import after_commit, rowcount
 from store.platform.ids import new_id
 from store.platform.models import DocumentRow, WebhookDeliveryRow, WebhookRow, utcnow
 
@@ -247,9 +247,9 @@ def update_webhook(
 def delete_webhook(session: Session, hook: WebhookRow, actor: str) -> None:
     """Delete a subscription and, with it, its deliveries."""
     detail = _describe(hook)
-    session.execute(
-        WebhookDeliveryRow.__table__.delete().where(WebhookDeliveryRow.webhook_id == hook.id)
-    )
+    deliveries = WebhookDeliveryRow.__table__
+    assert isinstance(deliveries, Table)  # a class mapped by __tablename__ has a Table
+    session.execute(deliveries.delete().where(WebhookDeliveryRow.webhook_id == hook.id))
     session.delete(hook)
     session.flush()
     audit(session, actor, "webhook.delete", detail=detail)
@@ -273,7 +273,7 @@ def fail_pending(session: Session, webhook_id: int, reason: str) -> int:
         .values(status=DeliveryStatus.failed.value, last_error=reason, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 # --- delivering --------------------------------------------------------------------------
@@ -318,7 +318,7 @@ def claim_delivery(
         .values(attempts=WebhookDeliveryRow.attempts + 1, next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     row = session.get(WebhookDeliveryRow, delivery_id, populate_existing=True)
     assert row is not None
@@ -351,7 +351,7 @@ def record_delivered(session: Session, claimed: ClaimedDelivery, status_code: in
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def record_failed_attempt(
@@ -377,7 +377,7 @@ def record_failed_attempt(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def due_deliveries(session: Session, *, max_attempts: int, limit: int = 500) -> list[int]:
