@@ -342,6 +342,7 @@ def print_summary(console: Console, summary: Summary) -> None:
             ) or ErrorCode.internal_error
             table.add_row(o.name, "[red]lỗi", pages, f"{code}: {error_message(code)}")
         else:
+            assert rec is not None  # not failed: digitized or to review, so a record
             dup = " (trùng)" if o.ingested and o.ingested.outcome == EntryOutcome.duplicate else ""
             table.add_row(o.name, f"[green]{rec.status.value}{dup}", pages, rec.id)
     console.print(table)

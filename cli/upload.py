@@ -199,7 +199,7 @@ def upload_files(group: list[tuple[InputFile, int]]) -> Files:
     changed size since it was measured fails the request."""
 
     def open_all(opened: ExitStack) -> list[tuple[str, tuple[str, BinaryIO, str]]]:
-        parts = []
+        parts: list[tuple[str, tuple[str, BinaryIO, str]]] = []
         for item, size in group:
             handle = opened.enter_context(item.path.open("rb"))
             if os.fstat(handle.fileno()).st_size != size:
@@ -308,7 +308,7 @@ def send_all(
             raise _refused(answer, f"gửi / sending {number}/{len(groups)}")
         batch = answer.json()
         outcome.batches.append(batch)
-        took = {}
+        took: dict[str, int] = {}
         for entry in batch.get("entries", []):
             took[entry["outcome"]] = took.get(entry["outcome"], 0) + 1
         console.print(

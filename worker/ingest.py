@@ -33,7 +33,8 @@ from store.services import Services
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[str], None]
+#: sends a document to the pipeline (what it returns is not looked at)
+Enqueue = Callable[[str], object]
 
 
 @dataclass(frozen=True)

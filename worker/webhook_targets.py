@@ -38,7 +38,12 @@ def addresses(url: str) -> list[IPAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    found = []
+    for info in infos:
+        text = info[4][0]
+        assert isinstance(text, str)  # a name resolves to AF_INET(6) addresses: text
+        found.append(ipaddress.ip_address(text.split("%", 1)[0]))
+    return found
 
 
 def refusal(url: str, allowed: list[IPNetwork]) -> str | None:
