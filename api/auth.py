@@ -137,7 +137,7 @@ def _session_principal(svc: Services, cookie: str) -> Principal | None:
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+def require(*scopes: Scope) -> Callable[[Request, _Bearer, _Cookie], Awaitable[Principal]]:
     """A dependency: the caller, who must hold every one of `scopes`."""
 
     async def dependency(request: Request, bearer: _Bearer, cookie: _Cookie) -> Principal:

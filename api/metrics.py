@@ -264,8 +264,8 @@ class _Fixed:
 
 def render(svc_settings: Settings, session: Session) -> bytes:
     per_scrape = CollectorRegistry(auto_describe=False)
-    # a collector is anything with collect(); prometheus_client asks for its own base class
-    per_scrape.register(_Fixed(snapshot(session, svc_settings)))  # type: ignore[arg-type]
+    # a collector is anything with collect() (prometheus_client's Collector is a protocol)
+    per_scrape.register(_Fixed(snapshot(session, svc_settings)))
     return generate_latest(per_scrape) + _of_the_processes()
 
 

@@ -76,7 +76,7 @@ class BodyTimeout:
             if not more:  # the body is in: what follows is a disconnect, however late
                 message: Message = await receive()
                 return message
-            wait = idle
+            wait: float = idle
             if min_rate:
                 behind_at = idle + received / min_rate  # when the average falls too low
                 wait = min(wait, behind_at - (time.monotonic() - started))

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from sqlalchemy.exc import OperationalError
 
@@ -139,7 +139,7 @@ class _Overflow(Exception):
 class _Counted:
     """A reader over an entry being inflated that counts the bytes and stops at `limit`."""
 
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self.count = 0

@@ -68,7 +68,7 @@ def safe_path(name: str) -> str:
     `../../etc/passwd` becomes `etc/passwd`, `C:\\scans\\a.pdf` becomes `scans/a.pdf`.
     """
     name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    parts = []
+    parts: list[str] = []
     for part in name.replace("\\", "/").split("/"):
         part = _component(part)
         if part in ("", ".", "..") or (not parts and DRIVE_LETTER.fullmatch(part)):

@@ -11,6 +11,7 @@ import logging
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -409,7 +410,7 @@ def retry_failed(batch_id: str, svc: ServicesDep, principal: BatchesWriter) -> B
     with unit_of_work(svc.sessions) as session:
         requeued = retry_batch(session, batch_id, principal)
         for document_id in requeued:
-            after_commit(session, lambda d=document_id: enqueue_after_commit_safe(d))
+            after_commit(session, partial(enqueue_after_commit_safe, document_id))
     summary = _load(svc, batch_id)
     assert summary is not None
     return BatchAction(batch=summary, record_ids=requeued)
@@ -464,6 +465,6 @@ def retry_record(record_id: str, svc: ServicesDep, principal: RecordsRetrier) ->
             )
         after_commit(session, lambda: enqueue_after_commit_safe(record_id))
     with unit_of_work(svc.sessions) as session:
-        doc = session.get(DocumentRow, record_id)
-        assert doc is not None
-        return build_record(doc, [])
+        requeued = session.get(DocumentRow, record_id)
+        assert requeued is not None
+        return build_record(requeued, [])
