@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.uploads import UploadError
 from ocr.errors import ExtractionError
 from store.accounts.auth import AccountExists, AuthError, NoSuchAccount
+from store.dossiers.placement import BadPlacement, NoSuchDossierHere, OrdinalTaken
 from store.planning.plans import PlanError
 from store.platform.steps import WriteRefused
 from store.platform.storage_errors import ObjectNotFound, StorageUnavailable
@@ -166,6 +167,25 @@ def _(exc: ReplayRefused) -> Answer:
 def _(exc: UploadError) -> Answer:
     retry = RETRY_AFTER if exc.status == 503 else None
     return Answer(exc.status, "upload_refused", exc.detail, retry)
+
+
+@answer.register
+def _(exc: NoSuchDossierHere) -> Answer:
+    return Answer(404, "no_such_dossier", f"Không có hồ sơ này. No such dossier: {exc.file_code}")
+
+
+@answer.register
+def _(exc: OrdinalTaken) -> Answer:
+    return Answer(
+        409,
+        "ordinal_taken",
+        f"Số thứ tự {exc.ordinal} đã có tài liệu khác trong hồ sơ {exc.file_code}. {exc}",
+    )
+
+
+@answer.register
+def _(exc: BadPlacement) -> Answer:
+    return Answer(422, "placement_invalid", f"Không xếp được tài liệu vào hồ sơ: {exc}")
 
 
 def respond(exc: Exception) -> JSONResponse:

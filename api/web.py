@@ -163,6 +163,7 @@ NAV = (
     NavItem("nav.dashboard", "/dashboard", Scope.reports_read),
     NavItem("nav.upload", "/upload", Scope.batches_write),
     NavItem("nav.batches", "/batches", Scope.batches_read),
+    NavItem("nav.dossiers", "/dossiers", Scope.records_read),
     NavItem("nav.review", "/review", Scope.records_write),
     NavItem("nav.search", "/search", Scope.records_read),
 )

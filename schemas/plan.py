@@ -125,6 +125,10 @@ class UnitProgress(BaseModel):
     digitized_documents: int
     digitized_pages: int
     digitized_dossiers: int
+    dossiers_total: int = Field(default=0, description="Dossiers of the unit's catalogue (mục lục)")
+    dossiers_complete: int = Field(
+        default=0, description="Of them, with documents, every one digitized (in review or not)"
+    )
     pages_per_working_day: float
     per_working_day: float = Field(description="Pace in the indicator's measure")
     projected_on: date | None

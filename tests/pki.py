@@ -157,7 +157,8 @@ class Token:
 def make_token(folder: Path, pki: Pki) -> Token:
     """A SoftHSM2 token labelled TOKEN_LABEL with the body's key and certificate (KEY_LABEL).
 
-    Sets SOFTHSM2_CONF for this process: SoftHSM2 reads it once, when first loaded.
+    Sets SOFTHSM2_CONF for this process: SoftHSM2 reads it when initialized, so the
+    library is initialized again (sessions opened on an earlier token end).
     """
     import pkcs11
     from pkcs11 import Attribute, CertificateType, ObjectClass
@@ -204,7 +205,9 @@ def make_token(folder: Path, pki: Pki) -> Token:
     )
     os.environ["SOFTHSM2_CONF"] = str(conf)
     cert = _load_cert(pki.cert)
-    token = pkcs11.lib(str(SOFTHSM_MODULE)).get_token(token_label=TOKEN_LABEL)
+    library = pkcs11.lib(str(SOFTHSM_MODULE))  # one per process: loaded by an earlier token,
+    library.reinitialize()  # it reads SOFTHSM2_CONF again only when initialized again
+    token = library.get_token(token_label=TOKEN_LABEL)
     with token.open(rw=True, user_pin=TOKEN_PIN) as session:  # softhsm2-util stores no certificates
         session.create_object(
             {

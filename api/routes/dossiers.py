@@ -3,15 +3,19 @@ what its documents say so far."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RecordsReader, RecordsWriter, forbidden
 from api.deps import ServicesDep
+from api.downloads import etag_matches
+from api.record_access import record_etag, visible_document
 from schemas.auth import Principal
 from schemas.deliverable_errors import DeliverableErrorCode, deliverable_message
 from schemas.dossier import DossierPackageInput, PackageKind
@@ -27,8 +31,14 @@ from store.dossiers import (
 )
 from store.dossiers.catalog import CatalogError, parse_catalog
 from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
+from store.dossiers.placement import MAX_ORDINAL, lock_document, place_document
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
+from store.records.corrections import StaleVersion
+from store.records.events import RecordEvent, record_changed
 from store.services import Services
+from worker.pipeline import refresh_record_json
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 
@@ -186,3 +196,89 @@ async def get_package(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- a document's place: its dossier and số thứ tự ------------------------------------------
+
+
+class PlacementIn(BaseModel):
+    """Where the document goes. Ordinals are unique in a dossier: one that another document
+    has is refused (409), the others are never renumbered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dossier: str | None = Field(
+        max_length=100,
+        description="The dossier's code (mã hồ sơ); null takes the document out of any dossier",
+    )
+    ordinal: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ORDINAL,
+        description="Số thứ tự in the dossier, from 1. Omitted: the document keeps its own "
+        "when it stays in its dossier, and goes after the last one when it moves",
+    )
+
+
+class PlacementOut(BaseModel):
+    record_id: str
+    dossier: str | None
+    ordinal: int | None
+    arc_doc_code: str | None = Field(description="fileCode + the ordinal in 7 digits")
+    previous_dossier: str | None
+    previous_ordinal: int | None
+    changed: bool = Field(description="False when the document was there already")
+    version: int = Field(description="The record's version after the change")
+
+
+#: a record.json exists from publishing (or failing) on; before, the pipeline writes it
+_PUBLISHED = {"digitized", "needs_review", "failed"}
+
+
+@router.put(
+    "/records/{record_id}/placement",
+    response_model=PlacementOut,
+    responses={
+        404: {"description": "No such record or dossier, or one the caller may not see "
+              "(the same answer for both)"},
+        409: {"description": "Another document of the dossier has that ordinal (nothing moved)"},
+        412: {"description": "If-Match does not match the record's current ETag"},
+        422: {"description": "An ordinal below 1 or above 9,999,999, an ordinal without a "
+              "dossier, a record of one unit put in another unit's dossier"},
+    },
+)  # fmt: skip
+def put_placement(
+    record_id: Annotated[str, PathParam(max_length=64)],
+    body: PlacementIn,
+    request: Request,
+    principal: RecordsWriter,
+    svc: ServicesDep,
+) -> JSONResponse:
+    """Move a document to another dossier, change its số thứ tự, or take it out of its
+    dossier. Audited (`document.place`: who, when, from and to). The record's version goes up
+    and its subscribers hear `record.updated`; `If-Match` is honoured as on PATCH."""
+    with unit_of_work(svc.sessions) as session:
+        lock_document(session, record_id)
+        doc = visible_document(session, principal, record_id)
+        if_match = request.headers.get("if-match")
+        if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
+            raise StaleVersion("If-Match does not match the record's ETag")
+        placed = place_document(
+            session, doc, body.dossier, body.ordinal, actor=principal.actor, units=principal.units
+        )
+        if placed.changed:
+            record_changed(session, record_id, RecordEvent.updated)
+        session.flush()
+        out = PlacementOut(
+            record_id=record_id, dossier=placed.dossier, ordinal=placed.ordinal,
+            arc_doc_code=placed.arc_doc_code, previous_dossier=placed.previous_dossier,
+            previous_ordinal=placed.previous_ordinal, changed=placed.changed, version=doc.version,
+        )  # fmt: skip
+        etag = record_etag(doc)
+        published = doc.status in _PUBLISHED
+    if placed.changed and published:
+        try:
+            refresh_record_json(svc, record_id)
+        except Exception:  # the move is committed; record.json catches up on the next change
+            log.exception("record.json of %s not refreshed after a move", record_id)
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag})

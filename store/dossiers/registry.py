@@ -35,6 +35,7 @@ class DossierSummary(BaseModel):
     documents: int = Field(description="Records in the dossier, whatever their state")
     digitized: int = Field(description="Of them, digitized (in review or not)")
     pages: int = Field(description="Pages of the digitized documents")
+    needs_review: int = Field(default=0, description="Of them, waiting for a person's check")
     start_date: date | None = Field(description="The first document's date, else the catalogue's")
     end_date: date | None = Field(description="The last document's date, else the catalogue's")
 
@@ -87,11 +88,14 @@ def load_catalog(session: Session, catalog: Catalog, *, unit: str | None, actor:
     return result
 
 
-def _totals(
-    session: Session, codes: Sequence[str]
-) -> dict[str, tuple[int, int, int, date | None, date | None]]:
-    """Per code: (documents, digitized, pages, first date, last date)."""
+_Totals = tuple[int, int, int, date | None, date | None, int]
+_NONE: _Totals = (0, 0, 0, None, None, 0)
+
+
+def _totals(session: Session, codes: Sequence[str]) -> dict[str, _Totals]:
+    """Per code: (documents, digitized, pages, first date, last date, needing review)."""
     counted = DocumentRow.status.in_(_COUNTED)
+    review = DocumentRow.status == Status.needs_review.value
     rows = session.execute(
         select(
             DocumentRow.dossier,
@@ -100,23 +104,22 @@ def _totals(
             func.coalesce(func.sum(DocumentRow.page_count).filter(counted), 0),
             func.min(DocumentRow.issued_on).filter(counted),
             func.max(DocumentRow.issued_on).filter(counted),
+            func.count().filter(review),
         )
         .where(DocumentRow.dossier.in_(codes))
         .group_by(DocumentRow.dossier)
     ).all()
-    totals = {}
-    for code, n, d, p, lo, hi in rows:
+    totals: dict[str, _Totals] = {}
+    for code, n, d, p, lo, hi, r in rows:
         assert code is not None  # one of codes
         # COALESCE(SUM(..), 0) is never NULL; SQLAlchemy's coalesce() typing keeps the None
-        totals[code] = (int(n), int(d), int(p), lo, hi)  # type: ignore[arg-type]
+        totals[code] = (int(n), int(d), int(p), lo, hi, int(r))  # type: ignore[arg-type]
     return totals
 
 
-def _summary(
-    row: DossierRow, totals: tuple[int, int, int, date | None, date | None]
-) -> DossierSummary:
+def _summary(row: DossierRow, totals: _Totals) -> DossierSummary:
     fields = Dossier.model_validate(row.data)
-    documents, digitized, pages, first, last = totals
+    documents, digitized, pages, first, last, review = totals
     return DossierSummary(
         file_code=row.file_code,
         unit=row.unit_code,
@@ -125,6 +128,7 @@ def _summary(
         documents=documents,
         digitized=digitized,
         pages=pages,
+        needs_review=review,
         start_date=first or fields.start_date,
         end_date=last or fields.end_date,
     )
@@ -148,7 +152,7 @@ def list_dossiers(
         query = query.where(DossierRow.file_code > after)
     rows = session.scalars(query).all()
     totals = _totals(session, [r.file_code for r in rows])
-    return [_summary(r, totals.get(r.file_code, (0, 0, 0, None, None))) for r in rows]
+    return [_summary(r, totals.get(r.file_code, _NONE)) for r in rows]
 
 
 def get_dossier(
@@ -158,7 +162,7 @@ def get_dossier(
     row = session.scalar(select(DossierRow).where(DossierRow.file_code == file_code))
     if row is None or (units is not None and row.unit_code not in units):
         return None
-    totals = _totals(session, [file_code]).get(file_code, (0, 0, 0, None, None))
+    totals = _totals(session, [file_code]).get(file_code, _NONE)
     return _summary(row, totals)
 
 

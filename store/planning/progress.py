@@ -39,7 +39,7 @@ from schemas.vocab import document_types
 from store.accounts.units import list_units
 from store.planning.plans import current_plan
 from store.planning.workdays import add_working_days, working_days_between
-from store.platform.models import DocumentRow, PageRow
+from store.platform.models import DocumentRow, DossierRow, PageRow
 
 VIETNAM = timezone(timedelta(hours=7))
 DONE = (Status.digitized.value, Status.needs_review.value)
@@ -171,6 +171,33 @@ def _gather(
     return counts
 
 
+def _dossier_counts(
+    session: Session, units: frozenset[str] | None
+) -> dict[str | None, tuple[int, int]]:
+    """Per unit: (dossiers of its catalogue, those fully digitized). A dossier is fully
+    digitized when it has documents and every one has content."""
+    docs = (
+        select(
+            DocumentRow.dossier.label("code"),
+            func.count().label("n"),
+            func.count().filter(DocumentRow.status.in_(DONE)).label("done"),
+        )
+        .where(DocumentRow.dossier.is_not(None))
+        .group_by(DocumentRow.dossier)
+        .subquery()
+    )
+    complete = and_(docs.c.n > 0, docs.c.n == docs.c.done)
+    query = (
+        select(DossierRow.unit_code, func.count(), func.count().filter(complete))
+        .select_from(DossierRow)
+        .outerjoin(docs, docs.c.code == DossierRow.file_code)
+        .group_by(DossierRow.unit_code)
+    )
+    if units is not None:
+        query = query.where(DossierRow.unit_code.in_(sorted(units)))
+    return {unit: (int(total), int(done)) for unit, total, done in session.execute(query)}
+
+
 def _quality(c: _Counts) -> Quality:
     return Quality(
         documents=c.documents,
@@ -210,6 +237,7 @@ def compute_progress(
         i.unit: i for i in (plan.inventory if plan else []) if units is None or i.unit in units
     }
     counts = _gather(session, window_start, units)
+    dossier_counts = _dossier_counts(session, units)
 
     def pace(c: _Counts, measure: Measure) -> float:
         return round(c.window.get(measure, 0) / working_days, 3) if working_days else 0.0
@@ -250,6 +278,8 @@ def compute_progress(
                 digitized_documents=c.documents,
                 digitized_pages=c.pages,
                 digitized_dossiers=c.dossiers,
+                dossiers_total=dossier_counts.get(unit.code, (0, 0))[0],
+                dossiers_complete=dossier_counts.get(unit.code, (0, 0))[1],
                 pages_per_working_day=pace(c, Measure.pages),
                 per_working_day=per_day,
                 projected_on=projected,
@@ -290,6 +320,8 @@ def compute_progress(
         digitized_documents=sum(u.digitized_documents for u in rows),
         digitized_pages=sum(u.digitized_pages for u in rows),
         digitized_dossiers=sum(u.digitized_dossiers for u in rows),
+        dossiers_total=sum(u.dossiers_total for u in rows),
+        dossiers_complete=sum(u.dossiers_complete for u in rows),
         pages_per_working_day=round(sum(u.pages_per_working_day for u in rows), 3),
         per_working_day=pace(total, Measure.documents),
         projected_on=max((r.projected_on for r in indicator_rows if r.projected_on), default=None),

@@ -227,6 +227,85 @@ def test_staff_and_supervisor_work_through_the_pages(
         boss.close()
 
 
+DOSSIER, OTHER_DOSSIER = "H49.64.33.2024.10", "H49.64.33.2024.11"
+
+
+def test_staff_load_a_catalogue_and_put_documents_in_order(
+    server: Server, browser: Any, screenshots: Path, tmp_path: Path
+) -> None:
+    """The mục lục loaded from the dossiers page (its bad row shown with its line), a
+    dossier's documents in order, a taken ordinal refused on the page, a document moved."""
+    scans = tmp_path / DOSSIER
+    scans.mkdir()
+    for name, key in (("1.pdf", "cv-12-ubnd-vx"), ("2.pdf", "qd-86-ubnd-cn1")):
+        write_digital_pdf(scans / name, get_spec(key))
+    done = server.sohoa("digitize", str(scans), "--unit", STAFF_UNIT, "--dossier", DOSSIER)
+    assert done.returncode == 0, done.stderr
+    catalog = tmp_path / "muc-luc.csv"
+    catalog.write_text(
+        "fileCode,title,maintenance,mode,paperFileCode\n"
+        f"{DOSSIER},Hồ sơ công văn đi năm 2024,Vĩnh viễn,Công khai,H49.K2.01.10\n"
+        f"{OTHER_DOSSIER},Hồ sơ quyết định năm 2024,01,01,H49.K2.01.11\n"
+        "H49.64.33.2024.12,,01,01,H49.K2.01.12\n",
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    try:
+        page = context.new_page()
+        _login(page, server.base, "van-thu")
+        page.click("nav a[href='/dossiers']")
+        page.wait_for_url(re.compile(r".*/dossiers$"))
+        page.set_input_files("#catalog-file", str(catalog))
+        page.click("#catalog-send")
+        page.wait_for_selector("#catalog-result:not([hidden])", timeout=15_000)
+        assert page.get_attribute("#catalog-summary", "data-loaded") == "2"
+        assert page.get_attribute("#catalog-summary", "data-problems") == "1"
+        assert page.locator("#catalog-problems tr[data-line='4']").count() == 1
+        page.screenshot(path=str(screenshots / "dossiers-load.png"), full_page=True)
+
+        page.reload()
+        row = page.locator(f"tr[data-dossier='{DOSSIER}']")
+        assert row.locator("[data-documents]").get_attribute("data-documents") == "2"
+        row.locator("a").first.click()
+        page.wait_for_url(re.compile(rf".*/dossiers/{re.escape(DOSSIER)}$"))
+        ordinals = page.locator("#documents tr[data-record]")
+        assert [ordinals.nth(i).get_attribute("data-ordinal") for i in range(2)] == ["1", "2"]
+        first, second = (ordinals.nth(i).get_attribute("data-record") for i in range(2))
+        assert page.locator(f"a[data-package=sip][href$='{DOSSIER}/package?kind=sip']").count()
+        page.screenshot(path=str(screenshots / "dossier.png"), full_page=True)
+
+        # a taken ordinal: refused, said on the page, nothing moves
+        page.select_option("#move-record", second)
+        page.fill("#move-ordinal", "1")
+        page.click("#move-send")
+        page.wait_for_selector("#move-error:not([hidden])", timeout=15_000)
+        assert "Số thứ tự 1" in page.text_content("#move-error")
+        # a free one: the page shows the new order
+        page.fill("#move-ordinal", "5")
+        with page.expect_navigation():
+            page.click("#move-send")
+        assert page.get_attribute(f"tr[data-record='{second}']", "data-ordinal") == "5"
+        # to the other dossier, after its last document (it has none: 1)
+        page.select_option("#move-record", first)
+        page.fill("#move-dossier", OTHER_DOSSIER)
+        page.fill("#move-ordinal", "")
+        with page.expect_navigation():
+            page.click("#move-send")
+        assert page.locator(f"tr[data-record='{first}']").count() == 0
+        page.goto(f"{server.base}/dossiers/{OTHER_DOSSIER}")
+        assert page.get_attribute(f"tr[data-record='{first}']", "data-ordinal") == "1"
+        assert f"{OTHER_DOSSIER}.0000001" in page.text_content("#documents")
+
+        page.set_viewport_size(PHONE)
+        page.goto(f"{server.base}/dossiers/{DOSSIER}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+        page.screenshot(path=str(screenshots / "dossier-phone.png"), full_page=True)
+        page.click(".langs a[hreflang=en]")
+        page.wait_for_selector("h2:has-text('Documents in the dossier')")
+    finally:
+        context.close()
+
+
 def test_the_login_page_says_when_guessing_is_held(
     server: Server, browser: Any, screenshots: Path
 ) -> None:

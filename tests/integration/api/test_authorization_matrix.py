@@ -82,6 +82,7 @@ RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/dossiers/{file_code}"): ("records:read",),
     ("POST", "/api/v1/dossiers/catalog"): ("records:write", "unit"),
     ("GET", "/api/v1/dossiers/{file_code}/package"): ("records:read",),
+    ("PUT", "/api/v1/records/{record_id}/placement"): ("records:write", "record"),
 }
 
 
@@ -232,6 +233,8 @@ def _request(
                   "data": {"unit": OWN}}  # fmt: skip
     elif method == "PATCH" and "records" in path:
         kwargs = {"json": {"place": "Hà Nội"}}
+    elif method == "PUT" and path.endswith("/placement"):
+        kwargs = {"json": {"dossier": None}}  # out of any dossier: valid for every record
     elif method == "PUT" and "inventory" in path:
         kwargs = {"json": {"documents": 10}}
     elif method in ("POST", "PATCH", "PUT"):

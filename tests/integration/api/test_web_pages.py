@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "mật-khẩu-đủ-dài"
 UNIT = "phuong-co-nhue-1"
 OTHER_UNIT = "phuong-co-nhue-2"
-PAGES = ("/dashboard", "/upload", "/batches", "/review", "/search")
+PAGES = ("/dashboard", "/upload", "/batches", "/review", "/search", "/dossiers")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 Login = Callable[..., TestClient]
@@ -123,8 +123,8 @@ def test_every_page_sends_strangers_to_the_login(site: Services) -> None:
 
 def test_each_role_sees_only_its_pages(login: Login) -> None:
     allowed = {
-        "van-thu": {"/upload", "/batches", "/review", "/search"},
-        "lanh-dao": {"/dashboard", "/batches", "/search"},
+        "van-thu": {"/upload", "/batches", "/review", "/search", "/dossiers"},
+        "lanh-dao": {"/dashboard", "/batches", "/search", "/dossiers"},
         "quan-tri": set(PAGES),
     }
     homes = {"van-thu": "/upload", "lanh-dao": "/dashboard", "quan-tri": "/dashboard"}
