@@ -192,7 +192,7 @@ def _own_rgb(bitmap: Any) -> Image.Image:
     own, and a second copy (4 ms of a 200 dpi page, rendered ~28 ms) would only repeat it.
     Any other layout may share pdfium's buffer and is copied.
     """
-    image = bitmap.to_pil()
+    image: Image.Image = bitmap.to_pil()
     if bitmap.mode == "BGR" and image.mode == "RGB":
         return image
     return image.convert("RGB") if image.mode != "RGB" else image.copy()
