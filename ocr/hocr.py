@@ -4,10 +4,17 @@ Uses the standard library's tolerant HTML parser rather than an XML parser:
 Tesseract writes XHTML, but other hOCR producers write HTML with named
 entities (&nbsp;) and unclosed void tags, and html.parser never expands
 entity definitions from a document (no entity-expansion attacks).
+
+A page is parsed several times on its way (after OCR, for the searchable PDF, for the
+classifier), and html.parser takes ~10 ms for one of Tesseract's pages. Plain markup — tags
+with quoted or bare attributes, text, comments, declarations — is therefore cut into tokens
+by one regular expression and handed to the same handlers; anything else (a `<script>`, a
+stray `<`, CDATA) goes to html.parser whole.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +34,26 @@ _VOID_TAGS = frozenset(
      "param", "source", "track", "wbr"}
 )  # fmt: skip
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+#: one token of plain markup: a tag (name, attributes, self-closing slash), a comment, a
+#: declaration or processing instruction, or text without `<`
+_TOKEN = re.compile(
+    r"<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)"
+    r"((?:[\s/]*(?:(?<=['\"\s/])[^\s/>][^\s/=>]*)(?:\s*=+\s*(?:'[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?)*)"
+    r"\s*/?>"
+    r"|<!--.*?-->|<![a-zA-Z][^>]*>|<\?[^>]*>|[^<]+",
+    re.DOTALL,
+)
+#: one attribute inside a tag, as html.parser reads it
+_ATTRIBUTE = re.compile(
+    r"((?<=['\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*(\'[^\']*\'|\"[^\"]*\"|(?![\'\"])[^>\s]*))?"
+)
+#: a whole word as Tesseract writes it, read in one step: most of a page's elements
+_TESSERACT_WORD = re.compile(
+    r"<span class='ocrx_word' id='[^'<>&]*' title='bbox (\d+) (\d+) (\d+) (\d+); "
+    r"x_wconf (\d+)'>([^<]*)</span>"
+)
+#: elements whose content html.parser reads as raw text: left to it
+_RAW_TEXT = frozenset({"script", "style"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +222,19 @@ class _HocrParser(HTMLParser):
             self._line = None
             self._finish_line(element.props)
 
+    def add_word(self, x0: str, y0: str, x1: str, y1: str, wconf: str, text: str) -> None:
+        """A whole word element of the first page, its parts as Tesseract writes them: what
+        its start tag, text and end tag together do."""
+        text = html.unescape(text) if "&" in text else text
+        text = " ".join(unicodedata.normalize("NFC", text).split())
+        if not text:
+            return
+        left, top, right, bottom = int(x0), int(y0), int(x1), int(y1)
+        box = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+        if self._line is None:
+            self._line_paragraph = self._paragraph_ids[-1] if self._paragraph_ids else 0
+        self._line_words.append(Word(text, box, min(int(wconf) / 100.0, 1.0)))
+
     def _flush_orphan_words(self) -> None:
         if self._line is None and self._line_words:
             self._finish_line({})
@@ -244,12 +284,64 @@ def parse_hocr(hocr: str | bytes) -> HocrPage:
         # hOCR from Tesseract is always UTF-8; a BOM is harmless.
         hocr = hocr.decode("utf-8-sig", errors="replace")
     parser = _HocrParser()
-    parser.feed(hocr)
+    if not _feed_plain(parser, hocr):
+        parser = _HocrParser()
+        parser.feed(hocr)
     parser.close()
     if parser.page_size is None or min(parser.page_size) <= 0:
         raise ValueError("hOCR has no ocr_page with a usable bbox")
     width, height = parser.page_size
     return HocrPage(width, height, parser.lines)
+
+
+def _feed_plain(parser: _HocrParser, hocr: str) -> bool:
+    """Hand `hocr` to `parser`'s handlers token by token, as html.parser would; False (and
+    `parser` half fed, to be thrown away) when the markup is not plain enough for that."""
+    at, end = 0, len(hocr)
+    match, word_at = _TOKEN.match, _TESSERACT_WORD.match
+    while at < end:
+        if parser.pages_seen == 1 and parser._word is None:
+            word = word_at(hocr, at)
+            if word is not None:
+                at = word.end()
+                parser.add_word(*word.groups())
+                continue
+        token = match(hocr, at)
+        if token is None:
+            return False
+        at = token.end()
+        name = token.group(2)
+        if name is None:
+            text = token.group(0)
+            if text[0] != "<":
+                parser.handle_data(html.unescape(text) if "&" in text else text)
+            elif text.startswith("<![CDATA[", 0, 9):
+                return False
+            continue
+        tag = name.lower()
+        if token.group(1):
+            parser.handle_endtag(tag)
+            continue
+        if tag in _RAW_TEXT:
+            return False
+        attrs = [
+            (key.lower(), _attribute_value(value, quoted))
+            for key, value, quoted in _ATTRIBUTE.findall(token.group(3))
+        ]
+        if token.group(0).endswith("/>"):  # as html.parser tells them apart
+            parser.handle_startendtag(tag, attrs)
+        else:
+            parser.handle_starttag(tag, attrs)
+    return True
+
+
+def _attribute_value(value: str, quoted: str) -> str | None:
+    """An attribute's value as html.parser gives it: None without `=`, unquoted, unescaped."""
+    if not value:
+        return None
+    if quoted[:1] == quoted[-1:] and quoted[:1] in ("'", '"') and len(quoted) >= 2:
+        quoted = quoted[1:-1]
+    return html.unescape(quoted) if "&" in quoted else quoted
 
 
 def mean_confidence(page: HocrPage) -> float | None:

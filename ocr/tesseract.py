@@ -45,15 +45,24 @@ class Osd:
     confidence: float
 
 
-def _run(image: Image.Image, extension: str, lang: str, config: str) -> dict[str, str]:
-    """Run Tesseract on `image` (written as an uncompressed grey PGM); the output files'
-    text by extension."""
-    # Write an uncompressed image ourselves: PNG compression of a 300 dpi page costs more
-    # than a tenth of the OCR time and Tesseract would only decompress it again.
+def _write_grey(image: Image.Image, path: Path) -> None:
+    """`image` in grey as an uncompressed TIFF: what Tesseract reads fastest.
+
+    PNG compression of a 300 dpi page costs more than a tenth of the OCR time, and
+    Tesseract would only decompress it again. Leptonica reads a PGM slowly: on 56 scanned
+    pages Tesseract took 5 % more CPU from PGM than from a raw TIFF of the same pixels
+    (~40 ms a page; the same words and boxes).
+    """
     grey = image if image.mode == "L" else image.convert("L")
+    grey.save(path, format="TIFF", compression="raw")
+
+
+def _run(image: Image.Image, extension: str, lang: str, config: str) -> dict[str, str]:
+    """Run Tesseract on `image` (written in grey, uncompressed); the output files' text by
+    extension."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
-        path = Path(tmp) / "page.pgm"
-        grey.save(path, format="PPM")
+        path = Path(tmp) / "page.tif"
+        _write_grey(image, path)
         return _tesseract(path, Path(tmp) / "page", extension, lang, config)
 
 
@@ -107,8 +116,8 @@ def read_words_each(
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
         listing = []
         for i, image in enumerate(images):
-            path = Path(tmp) / f"{i:03d}.pgm"
-            (image if image.mode == "L" else image.convert("L")).save(path, format="PPM")
+            path = Path(tmp) / f"{i:03d}.tif"
+            _write_grey(image, path)
             listing.append(str(path))
         names = Path(tmp) / "images.txt"
         names.write_text("\n".join(listing) + "\n", encoding="utf-8")
