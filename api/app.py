@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import metrics, web, web_dossiers
+from api import metrics, web, web_common, web_dossiers
 from api.errors import install_error_handlers
 from api.middleware import BodyTimeout, TrustedProxies
 from api.routes import (
@@ -67,7 +67,7 @@ def create_app() -> FastAPI:
     application.include_router(pages.router)
     application.include_router(web.router)
     application.include_router(web_dossiers.router)
-    application.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    application.mount("/static", StaticFiles(directory=web_common.STATIC), name="static")
     application.add_middleware(BodyTimeout)
     application.add_middleware(TrustedProxies)  # outermost: everything sees the real client
     return application

@@ -10,58 +10,49 @@ page changes goes through the API (fetch with the `X-CSRF-Token` header).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy.orm import Session
 
-from api.auth import SESSION_COOKIE
 from api.deps import ServicesDep
 from api.i18n import (
     LANG_COOKIE,
     MESSAGES,
     Translator,
-    fmt_date,
-    fmt_datetime,
-    fmt_number,
-    fmt_percent,
-    fmt_size,
-    js_messages,
     pick_lang,
     review_reason_text,
-    role_label,
     translate,
 )
+from api.web_common import (
+    error_page,
+    guard,
+    home_of,
+    page_lang,
+    page_principal,
+    render,
+    safe_next,
+    to_login,
+    unit_names,
+    units_for,
+)
 from classify.document import DESCRIPTIVE_FIELDS, KEY_FIELDS, REVIEW_BELOW
-from schemas.auth import Principal, Scope
+from schemas.auth import Scope
 from schemas.plan import DayCount, Progress
 from schemas.record import Status
-from schemas.unit import Unit
 from schemas.vocab import document_types
 from store import unit_of_work
-from store.accounts.auth import session_principal
-from store.accounts.units import list_units
 from store.batches.progress import batch_progress, list_batches
 from store.planning.progress import compute_progress
 from store.platform.models import DocumentRow
 from store.records.corrections import document_corrections
 from store.records.documents import pages_of
 from store.records.reads import build_record
-from store.records.review import review_count, review_queue
+from store.records.review import review_queue
 
 router = APIRouter(include_in_schema=False)
-
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
 
 #: files sent per upload request (each request makes one batch)
 UPLOAD_GROUP = 20
@@ -73,187 +64,6 @@ REVIEW_PAGES_SHOWN = 10
 CHART_DAYS = 30
 #: characters of search words a page keeps (the API refuses longer queries)
 MAX_QUERY = 500
-
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-#: pages use only their own scripts and styles: no inline script, no inline style, no frame
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def safe_next(value: str | None, default: str = "/") -> str:
-    """`value` when it is a path on this site, else `default` (no open redirect)."""
-    if not value or len(value) > 2000:
-        return default
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return default
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return default
-    if parts.path in ("/login", "/logout") or parts.path.startswith("/lang/"):
-        return default
-    return value
-
-
-def _here(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
-
-
-@cache
-def _static_version(name: str) -> str:
-    path = STATIC / name
-    if not path.is_file():
-        return "0"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-
-
-def static_url(name: str) -> str:
-    """The URL of a static file, with its content hash so browsers never run stale code."""
-    return f"/static/{name}?v={_static_version(name)}"
-
-
-def _lang(request: Request) -> str:
-    return pick_lang(request.cookies.get(LANG_COOKIE))
-
-
-def page_principal(request: Request, svc: ServicesDep) -> Principal | None:
-    """The person of the request's web session, or None."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    with unit_of_work(svc.sessions) as session:
-        return session_principal(session, cookie)
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    query = urlencode({"next": safe_next(_here(request))})
-    return RedirectResponse(f"/login?{query}", status_code=303)
-
-
-@dataclass(frozen=True)
-class NavItem:
-    key: str
-    href: str
-    scope: Scope
-    badge: int | None = None
-
-
-NAV = (
-    NavItem("nav.dashboard", "/dashboard", Scope.reports_read),
-    NavItem("nav.upload", "/upload", Scope.batches_write),
-    NavItem("nav.batches", "/batches", Scope.batches_read),
-    NavItem("nav.dossiers", "/dossiers", Scope.records_read),
-    NavItem("nav.review", "/review", Scope.records_write),
-    NavItem("nav.search", "/search", Scope.records_read),
-)
-
-
-def _nav(svc: ServicesDep, principal: Principal | None) -> list[NavItem]:
-    if principal is None:
-        return []
-    items = []
-    for item in NAV:
-        if not principal.has(item.scope):
-            continue
-        if item.href == "/review":
-            with unit_of_work(svc.sessions) as session:
-                item = NavItem(item.key, item.href, item.scope, review_count(session, principal))
-        items.append(item)
-    return items
-
-
-def home_of(principal: Principal) -> str:
-    """Where a person starts: supervisors on the dashboard, staff on the upload page."""
-    if principal.has(Scope.reports_read):
-        return "/dashboard"
-    if principal.has(Scope.batches_write):
-        return "/upload"
-    return "/search"
-
-
-def render(
-    request: Request,
-    svc: ServicesDep,
-    template: str,
-    principal: Principal | None,
-    *,
-    page: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    lang = _lang(request)
-    here = _here(request)
-    html = _env.get_template(template).render(
-        lang=lang,
-        t=Translator(lang),
-        page=page,
-        here=here,
-        lang_links={code: f"/lang/{code}?{urlencode({'next': here})}" for code in ("vi", "en")},
-        principal=principal,
-        role=role_label(principal.role, lang) if principal and principal.role else "",
-        csrf_token=principal.csrf_token if principal else None,
-        nav=_nav(svc, principal),
-        static=static_url,
-        js=js_messages(lang),
-        fmt_date=fmt_date,
-        fmt_datetime=fmt_datetime,
-        num=lambda value, digits=0: fmt_number(value, lang, digits),
-        pct=lambda share, digits=1: fmt_percent(share, lang, digits),
-        size=lambda value: fmt_size(value, lang),
-        **context,
-    )
-    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
-
-
-def _error(
-    request: Request, svc: ServicesDep, principal: Principal | None, status_code: int
-) -> HTMLResponse:
-    return render(
-        request, svc, "error.html", principal, page="error", status_code=status_code,
-        code=status_code,
-    )  # fmt: skip
-
-
-def _guard(request: Request, svc: ServicesDep, *scopes: Scope) -> Principal | Response:
-    """The person, or the response to send instead: the login page, or 403."""
-    principal = page_principal(request, svc)
-    if principal is None:
-        return _to_login(request)
-    if not all(principal.has(s) for s in scopes):
-        return _error(request, svc, principal, 403)
-    return principal
-
-
-def _units_for(session: Session, principal: Principal) -> list[Unit]:
-    units = list_units(session)
-    if principal.units is None:
-        return units
-    return [u for u in units if u.code in principal.units]
-
-
-def _unit_names(session: Session) -> dict[str, str]:
-    return {u.code: u.name for u in list_units(session)}
 
 
 # --- login, language -----------------------------------------------------------------------
@@ -282,7 +92,7 @@ def set_language(code: str, next: str | None = None) -> Response:
 def home(request: Request, svc: ServicesDep) -> Response:
     principal = page_principal(request, svc)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     return RedirectResponse(home_of(principal), status_code=303)
 
 
@@ -357,7 +167,7 @@ def _bar_width(share: float | None) -> float:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, svc: ServicesDep) -> Response:
-    principal = _guard(request, svc, Scope.reports_read)
+    principal = guard(request, svc, Scope.reports_read)
     if isinstance(principal, Response):
         return principal
     with unit_of_work(svc.sessions) as session:
@@ -375,11 +185,11 @@ def dashboard(request: Request, svc: ServicesDep) -> Response:
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, svc: ServicesDep) -> Response:
-    principal = _guard(request, svc, Scope.batches_write)
+    principal = guard(request, svc, Scope.batches_write)
     if isinstance(principal, Response):
         return principal
     with unit_of_work(svc.sessions) as session:
-        units = _units_for(session, principal)
+        units = units_for(session, principal)
     return render(
         request, svc, "upload.html", principal, page="upload", units=units, group=UPLOAD_GROUP
     )
@@ -387,12 +197,12 @@ def upload_page(request: Request, svc: ServicesDep) -> Response:
 
 @router.get("/batches", response_class=HTMLResponse)
 def batches_page(request: Request, svc: ServicesDep) -> Response:
-    principal = _guard(request, svc, Scope.batches_read)
+    principal = guard(request, svc, Scope.batches_read)
     if isinstance(principal, Response):
         return principal
     with unit_of_work(svc.sessions) as session:
         batches, _ = list_batches(session, principal, limit=100)
-        names = _unit_names(session)
+        names = unit_names(session)
     return render(
         request, svc, "batches.html", principal, page="batches", batches=batches, names=names
     )
@@ -400,16 +210,16 @@ def batches_page(request: Request, svc: ServicesDep) -> Response:
 
 @router.get("/batches/{batch_id}", response_class=HTMLResponse)
 def batch_page(batch_id: str, request: Request, svc: ServicesDep) -> Response:
-    principal = _guard(request, svc, Scope.batches_read)
+    principal = guard(request, svc, Scope.batches_read)
     if isinstance(principal, Response):
         return principal
     if len(batch_id) > 64:
-        return _error(request, svc, principal, 404)
+        return error_page(request, svc, principal, 404)
     with unit_of_work(svc.sessions) as session:
         batch = batch_progress(session, batch_id)
-        names = _unit_names(session)
+        names = unit_names(session)
     if batch is None or not principal.may_use_unit(batch.unit):
-        return _error(request, svc, principal, 404)
+        return error_page(request, svc, principal, 404)
     return render(
         request, svc, "batch.html", principal, page="batch", batch=batch, names=names,
         may_retry=principal.has(Scope.batches_write), statuses=list(Status),
@@ -470,10 +280,10 @@ def review_fields(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, svc: ServicesDep, id: str | None = None) -> Response:
-    principal = _guard(request, svc, Scope.records_read, Scope.records_write)
+    principal = guard(request, svc, Scope.records_read, Scope.records_write)
     if isinstance(principal, Response):
         return principal
-    t = Translator(_lang(request))
+    t = Translator(page_lang(request))
     with unit_of_work(svc.sessions) as session:
         queue = list(review_queue(session, principal))
         ids = [d.id for d in queue]
@@ -493,7 +303,7 @@ def review_page(request: Request, svc: ServicesDep, id: str | None = None) -> Re
                 next_id=ids[index + 1] if index + 1 < len(ids) else None,
                 page_numbers=list(range(1, min(record.source.pages or 0, REVIEW_PAGES_SHOWN) + 1)),
             )
-        names = _unit_names(session)
+        names = unit_names(session)
     return render(request, svc, "review.html", principal, page="review", names=names, **context)
 
 
@@ -508,11 +318,11 @@ def search_page(
     unit: str | None = None,
     status: str | None = None,
 ) -> Response:
-    principal = _guard(request, svc, Scope.records_read)
+    principal = guard(request, svc, Scope.records_read)
     if isinstance(principal, Response):
         return principal
     with unit_of_work(svc.sessions) as session:
-        units = _units_for(session, principal)
+        units = units_for(session, principal)
     return render(
         request, svc, "search.html", principal, page="search", q=(q or "")[:MAX_QUERY],
         units=units, unit=unit if unit in {u.code for u in units} else "",
@@ -525,19 +335,19 @@ def search_page(
 def record_page(
     record_id: str, request: Request, svc: ServicesDep, q: str | None = None
 ) -> Response:
-    principal = _guard(request, svc, Scope.records_read)
+    principal = guard(request, svc, Scope.records_read)
     if isinstance(principal, Response):
         return principal
     if len(record_id) > 64:
-        return _error(request, svc, principal, 404)
+        return error_page(request, svc, principal, 404)
     with unit_of_work(svc.sessions) as session:
         doc = session.get(DocumentRow, record_id)
         secrecy = None if doc is None else doc.secrecy or (doc.document or {}).get("secrecy")
         if doc is None or not principal.may_see(doc.unit_code, secrecy):
-            return _error(request, svc, principal, 404)
+            return error_page(request, svc, principal, 404)
         record = build_record(doc, list(pages_of(session, record_id)))
         history = document_corrections(session, record_id)
-        names = _unit_names(session)
+        names = unit_names(session)
         waiting = doc.status == Status.needs_review.value
     has_content = record.status in (Status.digitized, Status.needs_review)
     shown = min(len(record.pages), RECORD_PAGES_SHOWN) if has_content else 0
@@ -546,7 +356,7 @@ def record_page(
         history=history, names=names, q=(q or "")[:MAX_QUERY], has_content=has_content,
         pages=record.pages[:shown], total_pages=len(record.pages),
         may_review=waiting and principal.has(Scope.records_write),
-        field_label=lambda name: _field_label(name, _lang(request)),
+        field_label=lambda name: _field_label(name, page_lang(request)),
     )  # fmt: skip
 
 

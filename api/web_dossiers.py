@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ServicesDep
-from api.web import _error, _guard, _unit_names, _units_for, render
+from api.web_common import error_page, guard, render, unit_names, units_for
 from schemas.auth import Scope
 from schemas.dossier import Dossier, PackageKind
 from schemas.tt05 import label
@@ -83,14 +83,14 @@ def ready_to_export(summary: DossierSummary) -> bool:
 
 @router.get("/dossiers", response_class=HTMLResponse)
 def dossiers_page(request: Request, svc: ServicesDep, after: str | None = None) -> Response:
-    principal = _guard(request, svc, Scope.records_read)
+    principal = guard(request, svc, Scope.records_read)
     if isinstance(principal, Response):
         return principal
     after = after[:MAX_CODE] if after else None
     with unit_of_work(svc.sessions) as session:
         dossiers = list_dossiers(session, units=principal.units, limit=PAGE_SIZE, after=after)
-        names = _unit_names(session)
-        units = _units_for(session, principal)
+        names = unit_names(session)
+        units = units_for(session, principal)
     return render(
         request, svc, "dossiers.html", principal, page="dossiers", dossiers=dossiers,
         names=names, units=units, may_load=principal.has(Scope.records_write),
@@ -100,17 +100,17 @@ def dossiers_page(request: Request, svc: ServicesDep, after: str | None = None) 
 
 @router.get("/dossiers/{file_code}", response_class=HTMLResponse)
 def dossier_page(file_code: str, request: Request, svc: ServicesDep) -> Response:
-    principal = _guard(request, svc, Scope.records_read)
+    principal = guard(request, svc, Scope.records_read)
     if isinstance(principal, Response):
         return principal
     if len(file_code) > MAX_CODE:
-        return _error(request, svc, principal, 404)
+        return error_page(request, svc, principal, 404)
     with unit_of_work(svc.sessions) as session:
         summary = get_dossier(session, file_code, units=principal.units)
         if summary is None:
-            return _error(request, svc, principal, 404)
+            return error_page(request, svc, principal, 404)
         contents = dossier_contents(session, file_code, secrets=principal.may_see_secret)
-        names = _unit_names(session)
+        names = unit_names(session)
         may_move = principal.has(Scope.records_write)
         others = list_dossiers(session, units=principal.units, limit=PAGE_SIZE) if may_move else []
     return render(

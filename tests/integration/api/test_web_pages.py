@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from api.app import app
 from api.i18n import LOCALE_DIR as LOCALE
 from api.i18n import MESSAGES, fmt_date, fmt_number, fmt_percent, js_messages, translate
-from api.web import STATIC, TEMPLATES, day_chart, safe_next
+from api.web import day_chart
+from api.web_common import STATIC, TEMPLATES, safe_next
 from schemas.auth import Role
 from schemas.plan import DayCount
 from store import unit_of_work
