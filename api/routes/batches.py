@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from api.auth import BatchesReader, BatchesWriter, require, still_authenticated
 from api.deps import ServicesDep, SessionDep
-from api.record_access import visible_document
+from api.record_access import refresh_quietly, visible_document
 from api.upload_limits import Allowance, quota_wait
 from api.upload_store import TRANSIENT, Context, store_files
 from api.uploads import (
@@ -54,7 +54,6 @@ from store.platform.models import BatchRow, DocumentRow
 from store.records.documents import create_batch, requeue
 from store.records.reads import build_record
 from store.services import Services
-from worker.pipeline import refresh_record_json
 from worker.tasks import enqueue_after_commit_safe
 
 log = logging.getLogger(__name__)
@@ -430,17 +429,10 @@ def cancel(
     with unit_of_work(svc.sessions) as session:
         cancelled = cancel_batch(session, batch_id, principal)
     for document_id in cancelled:  # record.json of a failed record, as the pipeline writes it
-        background.add_task(_refresh_quietly, svc, document_id)
+        background.add_task(refresh_quietly, svc, document_id)
     summary = _load(svc, batch_id)
     assert summary is not None
     return BatchAction(batch=summary, record_ids=cancelled)
-
-
-def _refresh_quietly(svc: Services, document_id: str) -> None:
-    try:
-        refresh_record_json(svc, document_id)
-    except Exception:  # the database is the truth; record.json follows at the next change
-        log.exception("could not rewrite record.json of %s", document_id)
 
 
 @router.post(

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RecordsReader, RecordsWriter, forbidden
 from api.deps import ServicesDep
-from api.downloads import etag_matches
-from api.record_access import record_etag, visible_document
+from api.record_access import document_to_change, record_etag, refresh_quietly
 from schemas.auth import Principal
 from schemas.deliverable_errors import DeliverableErrorCode, deliverable_message
 from schemas.dossier import DossierPackageInput, PackageKind
@@ -31,12 +30,10 @@ from store.dossiers import (
 )
 from store.dossiers.catalog import CatalogError, parse_catalog
 from store.dossiers.export import NoSuchDossier, digitizing_body, package_input, pdf_opener
-from store.dossiers.placement import MAX_ORDINAL, lock_document, place_document
+from store.dossiers.placement import MAX_ORDINAL, place_document
 from store.dossiers.registry import DossierSummary, get_dossier, list_dossiers, load_catalog
-from store.records.corrections import StaleVersion
 from store.records.events import RecordEvent, record_changed
 from store.services import Services
-from worker.pipeline import refresh_record_json
 
 log = logging.getLogger(__name__)
 
@@ -258,11 +255,7 @@ def put_placement(
     dossier. Audited (`document.place`: who, when, from and to). The record's version goes up
     and its subscribers hear `record.updated`; `If-Match` is honoured as on PATCH."""
     with unit_of_work(svc.sessions) as session:
-        lock_document(session, record_id)
-        doc = visible_document(session, principal, record_id)
-        if_match = request.headers.get("if-match")
-        if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
-            raise StaleVersion("If-Match does not match the record's ETag")
+        doc = document_to_change(session, principal, record_id, request.headers.get("if-match"))
         placed = place_document(
             session, doc, body.dossier, body.ordinal, actor=principal.actor, units=principal.units
         )
@@ -277,8 +270,5 @@ def put_placement(
         etag = record_etag(doc)
         published = doc.status in _PUBLISHED
     if placed.changed and published:
-        try:
-            refresh_record_json(svc, record_id)
-        except Exception:  # the move is committed; record.json catches up on the next change
-            log.exception("record.json of %s not refreshed after a move", record_id)
+        refresh_quietly(svc, record_id)
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag})

@@ -30,7 +30,13 @@ from pydantic import BaseModel, Field
 from api.auth import RecordsReader, require
 from api.deps import ServicesDep
 from api.downloads import etag_matches
-from api.record_access import NOT_FOUND, record_etag, visible_document
+from api.record_access import (
+    NOT_FOUND,
+    document_to_change,
+    record_etag,
+    refresh_quietly,
+    visible_document,
+)
 from ocr import parse_hocr
 from ocr.sniff import PDF
 from ocr.sources import open_source
@@ -38,12 +44,11 @@ from schemas.auth import Principal, Scope
 from schemas.record import Record, Status
 from store import ObjectNotFound, original_key, unit_of_work
 from store.platform.models import DocumentRow, PageRow
-from store.records.corrections import StaleVersion
 from store.records.documents import pages_of
 from store.records.reads import build_record
 from store.records.review import accept_document
 from store.services import Services
-from worker.pipeline import hocr_key, record_key, refresh_record_json
+from worker.pipeline import hocr_key, record_key
 
 log = logging.getLogger(__name__)
 
@@ -294,21 +299,15 @@ def accept_record(
     answers 412. To change fields, PATCH the record instead (that also ends the review).
     """
     with unit_of_work(svc.sessions) as session:
-        doc = visible_document(session, principal, record_id)
+        doc = document_to_change(session, principal, record_id, request.headers.get("if-match"))
         if not principal.may_use_unit(doc.unit_code):
             raise _not_found()
-        if_match = request.headers.get("if-match")
-        if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
-            raise StaleVersion("If-Match does not match the record's ETag")
         doc = accept_document(
             session, record_id, actor=principal.actor, expected_version=doc.version
         )
         record = build_record(doc, list(pages_of(session, record_id)))
         etag = record_etag(doc)
-    try:
-        refresh_record_json(svc, record_id)
-    except Exception:  # accepted and committed; record.json catches up on the next change
-        log.exception("record.json of %s not refreshed after acceptance", record_id)
+    refresh_quietly(svc, record_id)
     return JSONResponse(
         record.model_dump(mode="json"),
         headers={"ETag": etag, "Cache-Control": "private, no-cache"},

@@ -25,7 +25,6 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.auth import RecordsReader, require
@@ -34,12 +33,19 @@ from api.downloads import (
     PRIVATE,
     StoredFile,
     content_disposition,
-    etag_matches,
     not_modified,
     not_modified_response,
     serve_object,
 )
-from api.record_access import NOT_FOUND, micros, record_etag, secrecy_of, visible_document
+from api.record_access import (
+    NOT_FOUND,
+    document_to_change,
+    micros,
+    record_etag,
+    refresh_quietly,
+    secrecy_of,
+    visible_document,
+)
 from schemas.auth import Principal, Scope
 from schemas.record import Record, SecrecyMark, Status, UrgencyMark
 from schemas.vocab import document_types
@@ -47,11 +53,11 @@ from store import ObjectNotFound, original_key, unit_of_work
 from store.accounts.units import unit_exists
 from store.audit.reads import ReadLine, audit_read, audited
 from store.platform.models import DocumentRow
-from store.records.corrections import StaleVersion, correct_document, document_corrections
+from store.records.corrections import correct_document, document_corrections
 from store.records.documents import pages_of
 from store.records.reads import build_record, record_data, record_steps
 from store.services import Services
-from worker.pipeline import record_key, refresh_record_json
+from worker.pipeline import record_key
 
 log = logging.getLogger(__name__)
 
@@ -382,11 +388,7 @@ def patch_record(
     """
     changes = patch.changes()
     with unit_of_work(svc.sessions) as session:
-        _lock_for_writing(session, record_id)
-        doc = visible_document(session, principal, record_id)
-        if_match = request.headers.get("if-match")
-        if if_match is not None and not etag_matches(if_match, record_etag(doc), weak=False):
-            raise StaleVersion("If-Match does not match the record's ETag")
+        doc = document_to_change(session, principal, record_id, request.headers.get("if-match"))
         if doc.status not in _HAS_CONTENT:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
@@ -413,26 +415,8 @@ def patch_record(
         session.flush()
         record = build_record(doc, list(pages_of(session, record_id)))
         response = _record_response(record, record_etag(doc))
-    try:
-        refresh_record_json(svc, record_id)
-    except Exception:  # the correction is committed; record.json catches up on the next change
-        log.exception("record.json of %s not refreshed after a correction", record_id)
+    refresh_quietly(svc, record_id)
     return response
-
-
-def _lock_for_writing(session: Session, record_id: str) -> None:
-    """Take the write lock before reading what If-Match is compared with.
-
-    A no-op UPDATE locks the row on PostgreSQL and takes the database's write lock on
-    SQLite (which has no SELECT … FOR UPDATE), so two corrections based on the same ETag
-    are serialized and the second one sees the first one's version: 412, not a lost update.
-    """
-    session.execute(
-        update(DocumentRow)
-        .where(DocumentRow.id == record_id)
-        .values(version=DocumentRow.version)
-        .execution_options(synchronize_session=False)
-    )
 
 
 class Correction(BaseModel):

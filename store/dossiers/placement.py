@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.audit.trail import audit
+from store.platform.db import lock_row
 from store.platform.models import DocumentRow, DossierRow, utcnow
 
 #: the audit action of a move (its detail: from and to, dossier and ordinal)
@@ -73,27 +74,10 @@ class Placement:
         return f"{self.dossier}.{self.ordinal:07d}"
 
 
-def lock_document(session: Session, record_id: str) -> None:
-    """Take the write lock before the document is read: a no-op UPDATE locks its row on
-    PostgreSQL and takes the database's write lock on SQLite (which has no SELECT … FOR
-    UPDATE), so two changes of the same document take their turns."""
-    session.execute(
-        update(DocumentRow)
-        .where(DocumentRow.id == record_id)
-        .values(version=DocumentRow.version)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _target(session: Session, file_code: str, units: frozenset[str] | None) -> DossierRow:
-    """The dossier, locked until the transaction ends (a no-op UPDATE, as above): two moves
-    into the same dossier take their turns, so both cannot take the same free ordinal."""
-    session.execute(
-        update(DossierRow)
-        .where(DossierRow.file_code == file_code)
-        .values(updated_at=DossierRow.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    """The dossier, locked until the transaction ends: two moves into the same dossier take
+    their turns, so both cannot take the same free ordinal."""
+    lock_row(session, DossierRow.file_code, file_code, DossierRow.updated_at)
     row = session.scalar(select(DossierRow).where(DossierRow.file_code == file_code))
     if row is None or (units is not None and row.unit_code not in units):
         raise NoSuchDossierHere(file_code)

@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, exc
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    create_engine,
+    event,
+    exc,
+    update,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
@@ -142,3 +151,24 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"no row count in a {type(result).__name__}: not an UPDATE or DELETE")
     return result.rowcount
+
+
+def lock_row(
+    session: Session,
+    key: InstrumentedAttribute[Any],
+    value: object,
+    touch: InstrumentedAttribute[Any],
+) -> None:
+    """Take the write lock of the row where `key == value` before it is read, until the
+    transaction ends.
+
+    A no-op UPDATE (`touch = touch`) locks the row on PostgreSQL and takes the database's
+    write lock on SQLite (which has no SELECT … FOR UPDATE), so two changes based on the same
+    reading take their turns and the second sees what the first wrote.
+    """
+    session.execute(
+        update(key.class_)
+        .where(key == value)
+        .values({touch: touch})
+        .execution_options(synchronize_session=False)
+    )
